@@ -1,1 +1,195 @@
-print("hi")
+"""The stepclip command line: a thin layer over the modules of this package."""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stepclip_firmware import config
+
+from . import __version__, detector, evaluate, sensor
+from . import trace as tracefile
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _add_device_options(p):
+    p.add_argument("--rate", type=float, metavar="HZ", help=f"device sample rate (default {config.RATE_HZ})")
+    p.add_argument("--range", type=int, dest="range_g", metavar="G", help=f"sensor full scale in g: 2, 4, 8, 16 (default {config.RANGE_G})")
+    p.add_argument("--bits", type=int, metavar="N", help=f"sensor resolution: 8, 10, 12 (default {config.RESOLUTION_BITS})")
+    p.add_argument("--runtime", choices=detector.RUNTIMES, default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def _settings(args):
+    rate = args.rate if args.rate is not None else config.RATE_HZ
+    range_g = args.range_g if args.range_g is not None else config.RANGE_G
+    bits = args.bits if args.bits is not None else config.RESOLUTION_BITS
+    try:
+        sensor.sensitivity(range_g, bits)
+        if rate <= 0:
+            raise ValueError(f"--rate must be positive, not {rate:g}")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return {"rate_hz": rate, "range_g": range_g, "bits": bits, "runtime": args.runtime}
+
+
+def _settings_line(s):
+    return f"device view: {s['rate_hz']:g} Hz, +-{s['range_g']} g, {s['bits']}-bit; detector under {s['runtime']}"
+
+
+def _pct(v):
+    return "" if v is None else f"{v:+.1f}%"
+
+
+def _num(v, fmt="d"):
+    return "-" if v is None else format(v, fmt)
+
+
+def cmd_detect(args):
+    s = _settings(args)
+    if args.plot and len(args.traces) > 1:
+        plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
+    else:
+        plots = [Path(args.plot)] if args.plot else [None]
+    rows = []
+    for path, plot_path in zip(args.traces, plots * len(args.traces) if not args.plot else plots):
+        tr = tracefile.read(path)
+        view = sensor.device_view(tr, s["rate_hz"], s["range_g"], s["bits"])
+        result = detector.run(view.xyz, view.rate_hz, s["runtime"], keep_signal=plot_path is not None)
+        if plot_path is not None:
+            if result.filtered is None:  # the MicroPython run reports steps only
+                result.filtered = detector.run_cpython(view.xyz, view.rate_hz, True).filtered
+            from . import plot
+
+            plot.detection(view, result, plot_path, title=f"{tr.name} ({view.meta.get('device_view', '')})")
+        rows.append(
+            {
+                "file": str(path),
+                "true_steps": tr.steps,
+                "counted": result.counted,
+                "duration_s": round(tr.duration_s, 2),
+                "error_pct": None if not tr.steps else round(100.0 * (result.counted - tr.steps) / tr.steps, 2),
+                "plot": None if plot_path is None else str(plot_path),
+            }
+        )
+    if args.json:
+        print(json.dumps({"settings": s, "files": rows}, indent=2))
+        return 0
+    print(_settings_line(s))
+    width = max(24, *(len(r["file"]) for r in rows))
+    print(f"{'file':<{width}}  {'counted':>7}  {'true':>6}  {'error':>7}  {'minutes':>7}")
+    for r in rows:
+        print(f"{r['file']:<{width}}  {r['counted']:>7}  {_num(r['true_steps']):>6}  {_pct(r['error_pct']):>7}  {r['duration_s'] / 60:>7.2f}")
+    for r in rows:
+        if r["plot"]:
+            print(f"plot: {r['plot']}")
+    return 0
+
+
+def _progress(items, enabled):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="evaluating", unit="file", file=sys.stderr, leave=False)
+
+
+def cmd_evaluate(args):
+    s = _settings(args)
+    paths = evaluate.find_traces(args.paths)
+    if not paths:
+        raise UsageError(f"no .csv traces under {', '.join(args.paths)}")
+    results, errors = [], []
+    show_progress = sys.stderr.isatty() and not args.no_progress
+    for path in _progress(paths, show_progress):
+        try:
+            results.append(evaluate.evaluate_file(path, s["rate_hz"], s["range_g"], s["bits"], s["runtime"]))
+        except tracefile.TraceError as e:
+            errors.append(str(e))
+    folders = evaluate.group(results, "folder")
+    placements = evaluate.group(results, "placement")
+    overall = evaluate.summarize("all", results) if results else None
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "settings": s,
+                    "files": [r.as_dict() for r in results],
+                    "folders": [f.as_dict() for f in folders],
+                    "placements": [p.as_dict() for p in placements],
+                    "all": overall.as_dict() if overall else None,
+                    "errors": errors,
+                },
+                indent=2,
+            )
+        )
+    else:
+        _print_evaluation(s, results, folders, placements)
+    for e in errors:
+        print(f"stepclip: {e}", file=sys.stderr)
+    return EXIT_BAD_INPUT if errors else 0
+
+
+def _print_evaluation(s, results, folders, placements):
+    print(_settings_line(s))
+    width = max([28] + [len(Path(r.file).name) for r in results])
+    for folder in folders:
+        print(f"\n{folder.name}/")
+        print(f"  {'file':<{width}}  {'true':>6}  {'counted':>7}  {'error':>7}")
+        for r in results:
+            if r.folder == folder.name:
+                print(f"  {Path(r.file).name:<{width}}  {_num(r.true_steps):>6}  {r.counted:>7}  {_pct(r.error_pct):>7}")
+    for title, rows in (("folder", folders), ("placement", placements)):
+        print(f"\nby {title}:")
+        print(f"  {title:<16} {'files':>5}  {'true':>6}  {'counted':>7}  {'total err':>9}  {'MAPE':>6}  {'worst':>6}  {'false steps/h':>13}")
+        for g in rows:
+            print(
+                f"  {g.name:<16} {g.files:>5}  {g.true_steps:>6}  {g.counted:>7}  {_pct(g.total_error_pct):>9}  "
+                f"{_num(g.mape, '.2f'):>5}%  {_num(g.worst_pct, '.1f'):>5}%  {_num(g.false_steps_per_hour, '.1f'):>13}"
+            )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
+    parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("detect", help="count steps in trace files", description="Count steps in trace CSV files with the device's detector, on the device view of each trace (the sensor's rate, range and resolution).")
+    p.add_argument("traces", nargs="+", metavar="TRACE", help="trace CSV file(s)")
+    _add_device_options(p)
+    p.add_argument("--plot", metavar="FILE.png", help="draw the signal, the filtered signal, counted and true steps (one PNG per trace)")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("evaluate", help="accuracy over folders of traces", description="Count every trace under the given files and folders and report the error per file, per folder and per placement: total error, mean absolute %% error over files with steps, and false steps per hour over files with zero steps.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="trace CSV files or folders (searched recursively)")
+    _add_device_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, tracefile.TraceError, detector.RuntimeMissing, ValueError) as e:
+        print(f"stepclip: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as e:
+        print(f"stepclip: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stepclip: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

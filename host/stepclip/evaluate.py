@@ -1,0 +1,104 @@
+"""Accuracy of the step counter on recorded traces: per file, per folder, per placement."""
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import detector, sensor
+from . import trace as tracefile
+
+
+@dataclass
+class FileResult:
+    file: str
+    folder: str
+    placement: str
+    true_steps: object  # int or None when the trace has no ground truth
+    counted: int
+    duration_s: float
+
+    @property
+    def error_pct(self):
+        if not self.true_steps:
+            return None
+        return 100.0 * (self.counted - self.true_steps) / self.true_steps
+
+    def as_dict(self):
+        d = asdict(self)
+        d["error_pct"] = None if self.error_pct is None else round(self.error_pct, 2)
+        d["duration_s"] = round(self.duration_s, 2)
+        return d
+
+
+@dataclass
+class Summary:
+    name: str
+    files: int
+    true_steps: int  # over files with ground truth
+    counted: int  # over the same files
+    total_error_pct: object  # (counted - true) / true over files with steps
+    mape: object  # mean absolute % error over files with steps
+    worst_pct: object  # largest absolute % error over files with steps
+    zero_step_hours: float  # duration of files whose truth is 0 steps
+    false_steps_per_hour: object  # steps counted in those files, per hour
+
+    def as_dict(self):
+        d = asdict(self)
+        for k in ("total_error_pct", "mape", "worst_pct", "false_steps_per_hour"):
+            if d[k] is not None:
+                d[k] = round(d[k], 2)
+        d["zero_step_hours"] = round(d["zero_step_hours"], 3)
+        return d
+
+
+def find_traces(paths):
+    """Every .csv under the given files and folders, in a stable order."""
+    found = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*.csv") if q.is_file()))
+        else:
+            found.append(p)  # a missing file is reported when it is read
+    return found
+
+
+def evaluate_file(path, rate_hz=None, range_g=None, bits=None, runtime="cpython"):
+    """Count one trace at the device's settings. Raises TraceError on a bad file."""
+    tr = tracefile.read(path)
+    view = sensor.device_view(tr, rate_hz, range_g, bits)
+    result = detector.run(view.xyz, view.rate_hz, runtime)
+    return FileResult(
+        file=str(path),
+        folder=os.path.basename(os.path.dirname(os.path.abspath(path))),
+        placement=tr.meta.get("placement", "") or "unknown",
+        true_steps=tr.steps,
+        counted=result.counted,
+        duration_s=tr.duration_s,
+    )
+
+
+def summarize(name, results):
+    walks = [r for r in results if r.true_steps]
+    idle = [r for r in results if r.true_steps == 0]
+    true = sum(r.true_steps for r in walks)
+    counted = sum(r.counted for r in walks)
+    errs = [abs(r.error_pct) for r in walks]
+    hours = sum(r.duration_s for r in idle) / 3600.0
+    return Summary(
+        name=name,
+        files=len(results),
+        true_steps=true,
+        counted=counted,
+        total_error_pct=100.0 * (counted - true) / true if true else None,
+        mape=sum(errs) / len(errs) if errs else None,
+        worst_pct=max(errs) if errs else None,
+        zero_step_hours=hours,
+        false_steps_per_hour=sum(r.counted for r in idle) / hours if hours else None,
+    )
+
+
+def group(results, key):
+    groups = {}
+    for r in results:
+        groups.setdefault(getattr(r, key), []).append(r)
+    return [summarize(k, v) for k, v in groups.items()]

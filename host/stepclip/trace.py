@@ -1,0 +1,336 @@
+"""Read and write accelerometer trace files (stepclip trace CSV, format version 1).
+
+A trace file looks like::
+
+    # stepclip-trace: 1
+    # rate_hz: 100
+    # units: mg
+    # steps: 268
+    t_ms,x,y,z,step
+    0,-192,427,891,0
+    10,-158,433,937,0
+
+Lines starting with ``#`` before the column header are ``key: value`` metadata;
+``stepclip-trace`` (must be 1) and ``rate_hz`` are required.  Columns are ``t_ms``
+(integer ms from the start), ``x,y,z`` (integer milli-g, gravity included) and an
+optional ``step`` column (ground-truth steps at that sample).  When both the
+``step`` column and the ``steps`` key are present they must agree.  ``t_ms`` must
+strictly increase; gaps (missing samples) are allowed.
+
+:func:`read` raises :class:`TraceError` for any malformed file, with a one-line
+message ``<path>:<line>: <what is wrong>``.  The body is parsed with numpy in
+one pass; only when that fails is the file re-scanned line by line to say where.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["TraceError", "Trace", "read", "write", "FORMAT_VERSION"]
+
+FORMAT_VERSION = "1"
+_BASE_COLUMNS = ("t_ms", "x", "y", "z")
+_STEP_COLUMNS = _BASE_COLUMNS + ("step",)
+
+# Same integers numpy.loadtxt accepts for int64: optional sign, ASCII digits,
+# surrounding whitespace allowed.
+_INT_RE = re.compile(r"\s*[-+]?[0-9]+\s*", re.ASCII)
+_I32 = np.iinfo(np.int32)
+_I64 = np.iinfo(np.int64)
+
+
+class TraceError(ValueError):
+    """Bad trace file.
+
+    ``str(e)`` is one line: ``'<path>:<line>: <what is wrong>'`` (the line number
+    is left out only when there is none, e.g. ``'<path>: cannot read: ...'``).
+    """
+
+
+@dataclass
+class Trace:
+    """An accelerometer recording.
+
+    ``t_ms`` int64 (n,), ``xyz`` int32 (n, 3) in milli-g, ``step`` int32 (n,) or
+    None when there is no step column.  ``meta`` maps every header key to its
+    string value, in file order (including ``'stepclip-trace'`` and ``'rate_hz'``).
+    """
+
+    rate_hz: float
+    t_ms: np.ndarray
+    xyz: np.ndarray
+    step: Optional[np.ndarray]
+    meta: dict
+    path: Optional[str] = None
+
+    @property
+    def steps(self) -> Optional[int]:
+        """Ground-truth step total: the ``steps`` key if present, else the sum of
+        the step column, else None."""
+        if "steps" in self.meta:
+            return int(self.meta["steps"])
+        if self.step is not None:
+            return int(np.sum(self.step, dtype=np.int64))
+        return None
+
+    @property
+    def duration_s(self) -> float:
+        """Number of samples / rate_hz."""
+        return len(self.t_ms) / self.rate_hz
+
+    @property
+    def name(self) -> str:
+        """File name (no directory), or ``'<memory>'`` for a trace not read from a file."""
+        return os.path.basename(self.path) if self.path else "<memory>"
+
+    def __len__(self) -> int:
+        return len(self.t_ms)
+
+
+# --------------------------------------------------------------------------- read
+
+
+def read(path) -> Trace:
+    """Read a trace file (str or path-like).  Raises TraceError if it is malformed."""
+    p = os.fspath(path)
+    if isinstance(p, bytes):
+        p = os.fsdecode(p)
+
+    def fail(line: Optional[int], what: str):
+        where = f"{p}:{line}" if line is not None else p
+        # The message must stay on one line whatever ends up in it.
+        what = " ".join(str(what).split("\n"))
+        raise TraceError(f"{where}: {what}")
+
+    try:
+        with open(p, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        fail(None, f"cannot read: {e.strerror or e}")
+
+    bad = data.find(b"\x00")  # NUL: binary, even though it is valid UTF-8
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if bad < 0 or e.start < bad:
+            bad = e.start
+    if bad >= 0:
+        fail(data.count(b"\n", 0, bad) + 1,
+             f"not a text file (byte 0x{data[bad]:02x} is not UTF-8 text)")
+    if text.startswith("\ufeff"):  # byte-order mark written by some editors
+        text = text[1:]
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    text = text.rstrip()  # trailing blank lines (and trailing spaces on the last line)
+    if not text:
+        fail(1, "empty file")
+
+    # ---- header: '# key: value' lines up to the column header
+    meta: dict = {}
+    meta_line: dict = {}
+    pos = 0
+    lineno = 0
+    columns_line = None
+    while pos < len(text):
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        lineno += 1
+        line = text[pos:end]
+        pos = end + 1
+        if not line.startswith("#"):
+            columns_line = line
+            break
+        key, sep, value = line[1:].partition(":")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            fail(lineno, f"malformed metadata line, expected '# key: value': {line!r}")
+        if key in meta:
+            fail(lineno, f"duplicate metadata key {key!r} (first on line {meta_line[key]})")
+        meta[key] = value
+        meta_line[key] = lineno
+
+    if "stepclip-trace" not in meta:
+        fail(1, f"missing '# stepclip-trace: {FORMAT_VERSION}' format line")
+    if meta["stepclip-trace"] != FORMAT_VERSION:
+        fail(meta_line["stepclip-trace"],
+             f"unsupported stepclip-trace format version {meta['stepclip-trace']!r} "
+             f"(this reader knows version {FORMAT_VERSION})")
+    if "rate_hz" not in meta:
+        fail(lineno if columns_line is not None else lineno + 1,
+             "missing '# rate_hz: <Hz>' metadata line before the column header")
+    rate_hz = _parse_rate(meta["rate_hz"], lambda what: fail(meta_line["rate_hz"], what))
+    steps_meta = None
+    if "steps" in meta:
+        s = meta["steps"]
+        if not _INT_RE.fullmatch(s):
+            fail(meta_line["steps"], f"steps is not an integer: {s!r}")
+        steps_meta = int(s)
+        if steps_meta < 0:
+            fail(meta_line["steps"], f"steps is negative: {steps_meta}")
+
+    # ---- column header
+    if columns_line is None:
+        fail(lineno + 1, "missing column header 't_ms,x,y,z' (file ends after the metadata)")
+    names = tuple(c.strip() for c in columns_line.split(","))
+    if names == _BASE_COLUMNS or names == _STEP_COLUMNS:
+        columns = names
+    else:
+        fail(lineno, "expected column header 't_ms,x,y,z' or 't_ms,x,y,z,step', "
+                     f"found {columns_line!r}")
+    header_lines = lineno  # body line k (0-based) is file line header_lines + 1 + k
+
+    # ---- body
+    body = text[pos:]
+    if not body:
+        fail(header_lines + 1, "no samples after the column header")
+    nrows = body.count("\n") + 1
+    try:
+        arr = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.int64,
+                         comments=None, ndmin=2)
+        if arr.shape != (nrows, len(columns)):  # loadtxt skips blank lines
+            raise ValueError(f"shape {arr.shape}, expected {(nrows, len(columns))}")
+    except ValueError as e:
+        _find_body_error(body, columns, header_lines + 1, fail)
+        fail(header_lines + 1, f"cannot parse samples: {e}")  # not reached in practice
+
+    t_ms = arr[:, 0]
+    for c in range(1, len(columns)):
+        col = arr[:, c]
+        bad = np.flatnonzero((col < _I32.min) | (col > _I32.max))
+        if bad.size:
+            i = int(bad[0])
+            fail(header_lines + 1 + i, f"{columns[c]} is out of range: {int(col[i])}")
+    if t_ms[0] < 0:
+        fail(header_lines + 1, f"t_ms is negative: {int(t_ms[0])}")
+    bad = np.flatnonzero(t_ms[1:] <= t_ms[:-1])
+    if bad.size:
+        i = int(bad[0]) + 1
+        prev, cur = int(t_ms[i - 1]), int(t_ms[i])
+        how = "repeats" if cur == prev else "goes backwards"
+        fail(header_lines + 1 + i, f"t_ms {how} ({cur} after {prev})")
+
+    step = None
+    if len(columns) == 5:
+        step = arr[:, 4].astype(np.int32)
+        bad = np.flatnonzero(step < 0)
+        if bad.size:
+            i = int(bad[0])
+            fail(header_lines + 1 + i, f"step is negative: {int(step[i])}")
+        total = int(step.sum(dtype=np.int64))
+        if steps_meta is not None and steps_meta != total:
+            fail(meta_line["steps"],
+                 f"steps: {steps_meta} but the step column sums to {total}")
+
+    return Trace(
+        rate_hz=rate_hz,
+        t_ms=np.ascontiguousarray(t_ms, dtype=np.int64),
+        xyz=np.ascontiguousarray(arr[:, 1:4], dtype=np.int32),
+        step=step,
+        meta=meta,
+        path=p,
+    )
+
+
+def _parse_rate(value: str, fail) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        fail(f"rate_hz is not a number: {value!r}")
+    if not math.isfinite(rate) or rate <= 0:
+        fail(f"rate_hz must be a positive number, got {value!r}")
+    return rate
+
+
+def _find_body_error(body: str, columns: tuple, first_line: int, fail) -> None:
+    """Slow pass: find the first bad sample line and report it through fail()."""
+    ncols = len(columns)
+    limits = [(_I64.min, _I64.max)] + [(_I32.min, _I32.max)] * (ncols - 1)
+    for k, line in enumerate(body.split("\n")):
+        lineno = first_line + k
+        if not line.strip():
+            fail(lineno, "blank line among the samples")
+        if line.lstrip().startswith("#"):
+            fail(lineno, "'#' line among the samples (metadata must come before the column header)")
+        fields = line.split(",")
+        if len(fields) != ncols:
+            fail(lineno, f"expected {ncols} columns ({','.join(columns)}), found {len(fields)}")
+        for name, field, (lo, hi) in zip(columns, fields, limits):
+            if not _INT_RE.fullmatch(field):
+                fail(lineno, f"{name} is not an integer: {field.strip()!r}")
+            v = int(field)
+            if not lo <= v <= hi:
+                fail(lineno, f"{name} is out of range: {v}")
+
+
+# -------------------------------------------------------------------------- write
+
+
+def _format_rate(rate: float) -> str:
+    rate = float(rate)
+    if rate.is_integer() and abs(rate) < 1e15:
+        return str(int(rate))
+    return repr(rate)
+
+
+def write(path, trace: Trace) -> None:
+    """Write ``trace`` to ``path`` in trace format version 1.
+
+    The header starts with ``stepclip-trace: 1`` and ``rate_hz`` (written compactly:
+    100, 12.5), then the other ``meta`` keys in order.  ``steps`` is set to the sum
+    of the step column when there is one (so a trimmed trace stays consistent);
+    without a step column an existing ``steps`` value is kept.  Raises ValueError
+    for a trace that could not be read back (mismatched lengths, time not
+    increasing, metadata that does not fit on one line, ...).
+    """
+    rate = float(trace.rate_hz)
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"rate_hz must be a positive number, got {trace.rate_hz!r}")
+    t_ms = np.asarray(trace.t_ms)
+    xyz = np.asarray(trace.xyz)
+    n = len(t_ms)
+    if t_ms.ndim != 1 or n == 0:
+        raise ValueError(f"t_ms must be a non-empty 1-d array, got shape {t_ms.shape}")
+    if xyz.shape != (n, 3):
+        raise ValueError(f"xyz must have shape ({n}, 3), got {xyz.shape}")
+    cols = [t_ms, xyz[:, 0], xyz[:, 1], xyz[:, 2]]
+    step = None
+    if trace.step is not None:
+        step = np.asarray(trace.step)
+        if step.shape != (n,):
+            raise ValueError(f"step must have shape ({n},), got {step.shape}")
+        cols.append(step)
+    for c in cols:
+        if not np.issubdtype(c.dtype, np.integer):
+            raise ValueError(f"trace data must be integers, got dtype {c.dtype}")
+    if t_ms[0] < 0 or np.any(np.diff(t_ms) <= 0):
+        raise ValueError("t_ms must be >= 0 and strictly increasing")
+
+    meta = {str(k): str(v) for k, v in trace.meta.items()
+            if k not in ("stepclip-trace", "rate_hz")}
+    if step is not None:
+        meta["steps"] = str(int(np.sum(step, dtype=np.int64)))
+    elif "steps" in meta:
+        meta["steps"] = str(int(meta["steps"]))
+    for k, v in meta.items():
+        if not k or k != k.strip() or ":" in k or any(ch in k for ch in "\r\n"):
+            raise ValueError(f"metadata key {k!r} cannot be written")
+        if any(ch in v for ch in "\r\n"):
+            raise ValueError(f"metadata value for {k!r} must be on one line")
+
+    out = [f"# stepclip-trace: {FORMAT_VERSION}", f"# rate_hz: {_format_rate(rate)}"]
+    out += [f"# {k}: {v}".rstrip() for k, v in meta.items()]
+    out.append(",".join(_STEP_COLUMNS if step is not None else _BASE_COLUMNS))
+    rows = np.column_stack([c.astype(np.int64) for c in cols]).tolist()
+    fmt = ",".join(["%d"] * len(cols))
+    out.extend(fmt % tuple(r) for r in rows)
+    with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(out))
+        f.write("\n")
