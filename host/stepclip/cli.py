@@ -153,6 +153,15 @@ def _print_evaluation(s, results, folders, placements):
             )
 
 
+def cmd_synth(args):
+    from . import synth
+
+    tr = synth.demo_trace(seed=args.seed, rate_hz=args.rate)
+    tracefile.write(args.out, tr)
+    print(f"wrote {args.out}: synthetic, {tr.duration_s / 60:.1f} min at {tr.rate_hz:g} Hz, {tr.steps} true steps ({tr.meta['activity']})")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
     parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
@@ -170,6 +179,12 @@ def build_parser():
     _add_device_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
+    p.add_argument("out", metavar="OUT.csv", help="trace file to write")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--rate", type=float, default=100, metavar="HZ", help="sample rate of the trace (default 100)")
+    p.set_defaults(func=cmd_synth)
     return parser
 
 

@@ -29,7 +29,7 @@ class RuntimeMissing(RuntimeError):
 class Detection:
     counted: int
     step_index: np.ndarray  # sample index of each credited step
-    filtered: np.ndarray = field(default=None, repr=False)  # smoothed excursion, mg (cpython only)
+    filtered: np.ndarray = field(default=None, repr=False)  # smoothed excursion, mg, delay removed (cpython only)
 
 
 def run(xyz, rate_hz, runtime="cpython", keep_signal=False):
@@ -53,11 +53,17 @@ def run_cpython(xyz, rate_hz, keep_signal=False):
             steps.extend(det.recent(k) for k in range(c, 0, -1))
         if keep_signal:
             filtered.append(det.sum2 // nn)
-    return Detection(
-        det.steps,
-        np.array(steps, dtype=np.int64),
-        None if filtered is None else np.array(filtered, dtype=np.int64),
-    )
+    if keep_signal:  # undo the filter's delay so that it lines up with the input
+        filtered = np.array(filtered[det.delay :] + filtered[-1:] * det.delay, dtype=np.int64)
+    return Detection(det.steps, np.array(steps, dtype=np.int64), filtered)
+
+
+def has_micropython():
+    try:
+        micropython_executable()
+        return True
+    except RuntimeMissing:
+        return False
 
 
 def micropython_executable():

@@ -1,0 +1,138 @@
+"""The stepclip command line: detect and evaluate."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepclip import cli, detector, synth
+from stepclip import trace as tracefile
+
+STEPCLIP = [sys.executable, "-m", "stepclip.cli"]
+
+
+@pytest.fixture(scope="module")
+def walk_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("traces") / "walk.csv"
+    tracefile.write(path, synth.demo_trace(seed=3))
+    return path
+
+
+def run_cli(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_detect_prints_counted_and_true_steps(capsys, walk_file):
+    code, out, _ = run_cli(capsys, "detect", walk_file)
+    assert code == 0
+    true = tracefile.read(walk_file).steps
+    row = [line for line in out.splitlines() if "walk.csv" in line][0].split()
+    counted = int(row[1])
+    assert int(row[2]) == true
+    assert abs(counted - true) <= 0.05 * true
+
+
+def test_detect_json_has_the_documented_fields(capsys, walk_file):
+    code, out, _ = run_cli(capsys, "detect", walk_file, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    item = doc["files"][0]
+    assert {"file", "true_steps", "counted", "duration_s"} <= set(item)
+    assert item["true_steps"] == tracefile.read(walk_file).steps
+    assert doc["settings"]["rate_hz"] == 25
+
+
+@pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
+def test_detect_under_micropython_gives_the_same_count(capsys, walk_file):
+    _, out_c, _ = run_cli(capsys, "detect", walk_file, "--json")
+    _, out_m, _ = run_cli(capsys, "detect", walk_file, "--json", "--runtime", "micropython")
+    assert json.loads(out_m)["files"][0]["counted"] == json.loads(out_c)["files"][0]["counted"]
+
+
+def test_detect_plot_writes_a_png(capsys, walk_file, tmp_path):
+    out_png = tmp_path / "walk.png"
+    code, out, _ = run_cli(capsys, "detect", walk_file, "--plot", out_png)
+    assert code == 0
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(out_png) in out
+
+
+def test_detect_at_another_rate_and_range(capsys, walk_file):
+    code, out, _ = run_cli(capsys, "detect", walk_file, "--rate", "50", "--range", "8", "--bits", "12", "--json")
+    assert code == 0
+    assert json.loads(out)["settings"] == {"rate_hz": 50, "range_g": 8, "bits": 12, "runtime": "cpython"}
+
+
+def test_evaluate_folder_summaries(capsys, tmp_path):
+    walks = tmp_path / "walks"
+    idle = tmp_path / "idle"
+    walks.mkdir()
+    idle.mkdir()
+    for seed in range(2):
+        tracefile.write(walks / f"walk{seed}.csv", synth.demo_trace(seed=seed))
+    tracefile.write(idle / "desk.csv", synth.generate([synth.sit(120), synth.bumps(60)], seed=5))
+    code, out, _ = run_cli(capsys, "evaluate", tmp_path, "--json", "--no-progress")
+    assert code == 0
+    doc = json.loads(out)
+    assert len(doc["files"]) == 3
+    folders = {f["name"]: f for f in doc["folders"]}
+    assert folders["walks"]["mape"] is not None and folders["walks"]["mape"] < 5
+    assert folders["idle"]["false_steps_per_hour"] is not None
+    assert folders["idle"]["mape"] is None
+    code, out, _ = run_cli(capsys, "evaluate", tmp_path, "--no-progress")
+    assert "by folder" in out and "walks" in out and "idle" in out
+
+
+def test_evaluate_reports_a_bad_file_and_still_evaluates_the_rest(capsys, tmp_path, walk_file):
+    (tmp_path / "good.csv").write_bytes(walk_file.read_bytes())
+    (tmp_path / "bad.csv").write_text("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2\n")
+    code, out, err = run_cli(capsys, "evaluate", tmp_path, "--json", "--no-progress")
+    assert code == 2
+    assert [Path(f["file"]).name for f in json.loads(out)["files"]] == ["good.csv"]
+    assert "bad.csv:4:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("", "empty"),
+        ("# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n", "stepclip-trace"),
+        ("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n40,1,2,x\n", ":5:"),
+    ],
+)
+def test_bad_trace_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    proc = subprocess.run(STEPCLIP + ["detect", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.csv" in lines[0] and expected in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["detect", "/nonexistent/walk.csv"], "walk.csv"),
+        (["detect", "{walk}", "--range", "3"], "range"),
+        (["detect", "{walk}", "--rate", "0"], "rate"),
+        (["evaluate", "{empty}"], "no .csv traces"),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(tmp_path, walk_file, argv, expected):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = [a.format(walk=walk_file, empty=empty) for a in argv]
+    proc = subprocess.run(STEPCLIP + argv, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_every_command_has_help():
+    for argv in ([], ["detect"], ["evaluate"]):
+        proc = subprocess.run(STEPCLIP + argv + ["--help"], capture_output=True, text=True)
+        assert proc.returncode == 0 and "usage: stepclip" in proc.stdout
