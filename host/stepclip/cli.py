@@ -2,6 +2,7 @@
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from stepclip_firmware import config
@@ -62,7 +63,7 @@ def cmd_detect(args):
         result = detector.run(view.xyz, view.rate_hz, s["runtime"], keep_signal=plot_path is not None)
         if plot_path is not None:
             if result.filtered is None:  # the MicroPython run reports steps only
-                result.filtered = detector.run_cpython(view.xyz, view.rate_hz, True).filtered
+                result.filtered = detector.run(view.xyz, view.rate_hz, "cpython", True).filtered
             from . import plot
 
             plot.detection(view, result, plot_path, title=f"{tr.name} ({view.meta.get('device_view', '')})")
@@ -162,6 +163,50 @@ def cmd_synth(args):
     return 0
 
 
+def _parse_start(text):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--start: not an ISO date-time (YYYY-MM-DDTHH:MM:SS): {text!r}") from None
+
+
+def cmd_emulate(args):
+    from . import emulator
+
+    if args.speed <= 0:
+        raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    for path in args.traces:  # check them all first: one line for a bad file
+        tracefile.read(path)
+    start = _parse_start(args.start) if args.start else None
+    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash)
+    try:
+        if args.run_to_end:
+            result = emu.run_to_end()
+            if args.json:
+                print(json.dumps(result, indent=2))
+            else:
+                for day in result["days"]:
+                    print(f"{day['date']}  {day['steps']:>6} steps  {day['brisk']:>3} brisk min")
+                for rec in result.get("uptime_records", []):
+                    print(f"boot {rec['boot']} uptime day {rec['uptime_day']}  {rec['steps']:>6} steps (clock unset)")
+                print(f"total  {result['total_steps']} steps")
+            return 0
+        port = emu.start()
+        print(f"port: {port}", flush=True)
+        print(f"emulated stepclip: {len(args.traces)} trace(s) at {args.speed:g}x, "
+              f"clock {'unset' if args.clock_unset else 'set'}; Ctrl-C to stop", flush=True)
+        while emu.alive():
+            time.sleep(0.2)
+        print(f"emulated device stopped: {emu.stderr().strip().splitlines()[-1:] or 'exit'}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        emu.close()
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
     parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
@@ -179,6 +224,16 @@ def build_parser():
     _add_device_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("emulate", help="run the firmware on an emulated device", description="Run the real firmware under the MicroPython unix port on an emulated board: its LIS3DH plays the device view of the traces one after another (then lies still), its flash is littlefs in a file, and its USB serial port is a pseudo-terminal. Prints 'port: /dev/pts/N' first; pyserial and stepclip open that path like a plugged-in Pico.")
+    p.add_argument("traces", nargs="*", metavar="TRACE", help="trace CSV files to play")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
+    p.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start (default: now)")
+    p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
+    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file)")
+    p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
+    p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
+    p.set_defaults(func=cmd_emulate)
 
     p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
     p.add_argument("out", metavar="OUT.csv", help="trace file to write")

@@ -19,6 +19,10 @@ from stepclip_firmware.stepcounter import StepCounter
 FIRMWARE_DIR = Path(stepclip_firmware.__path__[0])
 RUNNER = Path(__file__).with_name("mpy") / "run_detector.py"
 RUNTIMES = ("cpython", "micropython")
+# After a trace ends the device lies still (0, 0, 1 g) for this long, as the
+# emulated board does, so that a walk's last step counts as on a real day.
+STILL_AFTER_S = 5
+STILL = (0, 0, 1000)
 
 
 class RuntimeMissing(RuntimeError):
@@ -33,12 +37,23 @@ class Detection:
 
 
 def run(xyz, rate_hz, runtime="cpython", keep_signal=False):
-    """Count steps in an (n, 3) array of milli-g samples at rate_hz."""
+    """Count steps in an (n, 3) array of milli-g samples at rate_hz, then a few
+    seconds of the device lying still."""
+    n = len(xyz)
+    xyz = with_still_end(xyz, rate_hz)
     if runtime == "cpython":
-        return run_cpython(xyz, rate_hz, keep_signal)
+        result = run_cpython(xyz, rate_hz, keep_signal)
+        if result.filtered is not None:
+            result.filtered = result.filtered[:n]
+        return result
     if runtime == "micropython":
         return run_micropython(xyz, rate_hz)
     raise ValueError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+
+
+def with_still_end(xyz, rate_hz):
+    still = np.tile(np.array(STILL, dtype=np.int32), (int(STILL_AFTER_S * rate_hz), 1))
+    return np.concatenate([np.asarray(xyz, dtype=np.int32).reshape(-1, 3), still])
 
 
 def run_cpython(xyz, rate_hz, keep_signal=False):

@@ -1,0 +1,204 @@
+# The emulated board: the stepclip firmware on the MicroPython unix port.
+#
+# Everything the app touches is here, in the same shape as board_pico: an I2C bus
+# with an LIS3DH on it (a register-level model fed from a file of samples), a
+# clock that can run faster than real time (it advances when the app sleeps),
+# littlefs in a file through VfsLfs2, and the serial port on stdin/stdout.
+#
+#   micropython main.py --samples FILE --flash IMAGE [--start S2000] [--speed X]
+#                       [--run-to-end] [--still-ms MS] [--id HEX]
+#
+# FILE: int16 little-endian x, y, z triples in milli-g at config.RATE_HZ (after
+# the last one the device lies still). --start: the clock in seconds since
+# 2000-01-01; without it the clock is unset, as on a Pico after power-up.
+# --speed X: X emulated seconds per real second (default 1); --run-to-end: as
+# fast as possible, stop when the samples are played out and the device has
+# lain still for --still-ms (default 5000) more.
+import os
+import select
+import sys
+import time
+from array import array
+
+import config
+from lis3dh_model import LIS3DHModel
+
+_BLOCK = 4096
+_BLOCKS = 352  # 1.4 MB, the Pico's littlefs
+_CHUNK = 3 * 64
+
+
+class FileBlockDevice:
+    """A littlefs block device in a file (the Pico's flash, kept between runs)."""
+
+    def __init__(self, path, blocks=_BLOCKS):
+        try:
+            self.f = open(path, "r+b")
+            self.f.seek(0, 2)
+            blocks = self.f.tell() // _BLOCK
+        except OSError:
+            self.f = open(path, "w+b")
+            empty = b"\xff" * _BLOCK
+            for _ in range(blocks):
+                self.f.write(empty)
+            self.f.flush()
+        self.blocks = blocks
+
+    def readblocks(self, n, buf, off=0):
+        self.f.seek(n * _BLOCK + off)
+        self.f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=None):
+        self.f.seek(n * _BLOCK + (off or 0))
+        self.f.write(buf)
+        self.f.flush()
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self.blocks
+        if op == 5:  # block size
+            return _BLOCK
+        if op == 6:  # erase
+            return 0
+        return None
+
+
+def _args(argv):
+    opts = {"--speed": "1", "--id": "e0000000c11b0001", "--still-ms": "5000"}
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--run-to-end":
+            opts[a] = True
+            i += 1
+        elif a.startswith("--") and i + 1 < len(argv):
+            opts[a] = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+    return opts
+
+
+class Board:
+    name = "emulated"
+
+    def __init__(self, argv=None):
+        opts = _args(sys.argv if argv is None else argv)
+        self.run_to_end = "--run-to-end" in opts
+        self.still_ms = int(opts["--still-ms"])
+        self.speed = 0.0 if self.run_to_end else float(opts["--speed"])
+        self.id = opts["--id"]
+        start = opts.get("--start")
+        self.vms = 0  # emulated milliseconds since power-up
+        self.clock_base = int(start) if start is not None else -1  # wall seconds at vms = 0
+        self.real0 = time.ticks_ms()
+
+        # flash: littlefs in a file, mounted where the app keeps its records
+        dev = FileBlockDevice(opts["--flash"])
+        try:
+            vfs = os.VfsLfs2(dev)
+        except OSError:
+            os.VfsLfs2.mkfs(dev)
+            vfs = os.VfsLfs2(dev)
+        os.mount(vfs, config.DATA_DIR)
+        self.data_dir = config.DATA_DIR
+
+        # the sensor on the I2C bus, and the samples it will measure
+        self.i2c = LIS3DHModel(config.LIS3DH_ADDRESS)
+        self.source = open(opts["--samples"], "rb") if "--samples" in opts else None
+        self.chunk = array("h", bytes(2 * _CHUNK))
+        self.chunk_n = 0
+        self.chunk_i = 0
+        self.pushed = 0  # samples the sensor has measured
+        self.ended_at = -1  # vms when the samples ran out
+
+        # the serial port
+        self.stdin = sys.stdin.buffer
+        self.stdout = sys.stdout.buffer
+        self.poller = select.poll()
+        self.poller.register(sys.stdin, select.POLLIN)
+        self.eof = False
+
+    # --- clock ---------------------------------------------------------------------
+
+    def ticks_ms(self):
+        return self.vms & 0x3FFFFFFF
+
+    def ticks_diff(self, a, b):
+        return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+
+    def clock_s(self):
+        return self.clock_base + self.vms // 1000 if self.clock_base >= 0 else -1
+
+    def set_clock(self, wall_s):
+        self.clock_base = wall_s - self.vms // 1000
+
+    # --- sensor and sleep ------------------------------------------------------------
+
+    def _next_sample(self):
+        if self.chunk_i >= self.chunk_n:
+            n = self.source.readinto(self.chunk) if self.source else 0
+            self.chunk_n = (n or 0) // 2 // 3 * 3
+            self.chunk_i = 0
+            if not self.chunk_n:
+                if self.ended_at < 0:
+                    self.ended_at = self.vms
+                self.i2c.push(0, 0, 1000)  # lying still
+                return
+        c = self.chunk
+        i = self.chunk_i
+        self.i2c.push(c[i], c[i + 1], c[i + 2])
+        self.chunk_i = i + 3
+
+    def wait(self, ms):
+        """Sleep until the FIFO watermark (INT1), ms pass, or the host writes."""
+        target = self.vms + ms
+        rate = config.RATE_HZ
+        model = self.i2c
+        while True:
+            t = (self.pushed + 1) * 1000 // rate  # when the next sample is measured
+            if t > target:
+                self.vms = target
+                break
+            self.vms = t
+            self._next_sample()
+            self.pushed += 1
+            if model.int1:
+                break
+        if self.speed > 0:  # keep emulated time from running ahead of real time x speed
+            ahead = int(self.vms / self.speed) - time.ticks_diff(time.ticks_ms(), self.real0)
+            if ahead > 0:
+                self.poller.poll(ahead)
+
+    def finished(self):
+        return self.run_to_end and self.ended_at >= 0 and self.vms - self.ended_at >= self.still_ms
+
+    # --- serial ------------------------------------------------------------------------
+
+    def read_byte(self):
+        if self.eof or not self.poller.poll(0):
+            return -1
+        b = self.stdin.read(1)
+        if not b:
+            self.eof = True
+            return -1
+        return b[0]
+
+    def write(self, data):
+        self.stdout.write(data)
+        flush = getattr(self.stdout, "flush", None)
+        if flush:
+            flush()
+
+    # --- the rest -------------------------------------------------------------------------
+
+    def unique_id(self):
+        return self.id
+
+    def battery_mv(self):
+        return 4000
+
+    def report(self, app):
+        # after --run-to-end: the stored records, as the DAYS command sends them
+        if self.run_to_end:
+            app.proto.handle(b"DAYS")

@@ -1,0 +1,227 @@
+# LIS3DH accelerometer driver (I2C) for stepclip, in the style of micropython-lib.
+#
+# Runs unchanged under MicroPython (the Pico) and CPython (the host tests). The
+# bus is anything machine.I2C-like: readfrom_mem_into(addr, reg, buf),
+# writeto_mem(addr, reg, buf), readfrom_mem(addr, reg, n).
+#
+#   sensor = LIS3DH(i2c, config.LIS3DH_ADDRESS)
+#   sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
+#   sensor.start_fifo(config.FIFO_WATERMARK)     # INT1 rises at the watermark
+#   n = sensor.read_fifo(samples)                # samples: array("h"), >= 96 entries
+#
+# Values are integer milli-g. The data registers hold 16-bit two's complement,
+# left-justified; the value is (raw >> (16 - bits)) * sensitivity, with the
+# sensitivity in mg/digit from the datasheet (table 4):
+#   +-2 g: 1 (12-bit), 4 (10-bit), 16 (8-bit); +-4 g: 2/8/32; +-8 g: 4/16/64;
+#   +-16 g: 12/48/192.
+# The FIFO keeps only 10 bits even in high-resolution (12-bit) mode, so FIFO
+# samples are converted as 10-bit data then (fifo_sensitivity).
+#
+# FIFO_SRC (0x2F): WTM bit 7, OVRN_FIFO bit 6, EMPTY bit 5, FSS[4:0] unread
+# samples. FSS has 5 bits, so it cannot say 32: the FIFO holds 32 samples exactly
+# when OVRN_FIFO is set (ST AN3308: "OVRN_FIFO is set high when the FIFO buffer
+# is full, i.e. it contains 32 unread samples; at the next ODR the oldest is
+# overwritten in stream mode"). read_fifo therefore reads 32 samples when
+# OVRN_FIFO is set (whatever FSS says) and FSS samples otherwise, and counts the
+# event in `overruns`: the FIFO was found full, so samples may have been lost
+# (the chip cannot tell "just full" from "overwritten").
+#
+# read_fifo() allocates nothing: one FIFO_SRC read, one burst read of 6*n bytes
+# from 0x28 with auto-increment (with the FIFO on, the chip's address pointer
+# rolls over from 0x2D back to 0x28, so the burst walks through n samples) into
+# a preallocated memoryview of exactly that length (memoryview slicing allocates
+# in MicroPython, so all 33 views are made in __init__), and integer conversion
+# into the caller's array. Every value stays within +-2**30 (|mg| <= 24576).
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_WHO_AM_I = const(0x0F)
+_CHIP_ID = const(0x33)
+_CTRL_REG1 = const(0x20)  # ODR[7:4], LPen bit 3, Z/Y/X enable bits 2..0
+_CTRL_REG3 = const(0x22)  # INT1 routing
+_CTRL_REG4 = const(0x23)  # BDU bit 7, BLE bit 6, FS[5:4], HR bit 3
+_CTRL_REG5 = const(0x24)  # BOOT bit 7, FIFO_EN bit 6, LIR_INT1 bit 3
+_OUT_X_L = const(0x28)
+_FIFO_CTRL = const(0x2E)  # FM[7:6], FTH[4:0]
+_FIFO_SRC = const(0x2F)  # WTM bit 7, OVRN_FIFO bit 6, EMPTY bit 5, FSS[4:0]
+_AUTO_INC = const(0x80)  # register address bit 7: auto-increment in multi-byte transfers
+
+_LPEN = const(0x08)
+_XYZ_EN = const(0x07)
+_BDU = const(0x80)
+_HR = const(0x08)
+_FIFO_EN = const(0x40)
+_I1_WTM = const(0x04)
+_I1_OVERRUN = const(0x02)
+_FM_BYPASS = const(0x00)
+_FM_STREAM = const(0x80)  # FM = 2 in bits 7:6
+_OVRN_FIFO = const(0x40)
+_FSS_MASK = const(0x1F)
+_FIFO_DEPTH = const(32)
+_FIFO_BITS = const(10)  # the FIFO stores 10-bit data, also in high-resolution mode
+
+# ODR code = index (0 = power-down); full scale FS code = index
+_RATES_HZ = (0, 1, 10, 25, 50, 100, 200, 400)
+_RANGES_G = (2, 4, 8, 16)
+_MODES_BITS = (8, 10, 12)  # low-power (LPen), normal, high-resolution (HR)
+# mg/digit, [FS code * 3 + mode index]
+_SENS_MG = (16, 4, 1, 32, 8, 2, 64, 16, 4, 192, 48, 12)
+
+
+def sensitivity_mg(range_g, bits):
+    """mg/digit for a full scale (2, 4, 8, 16 g) and resolution (8, 10, 12 bits)."""
+    if range_g not in _RANGES_G:
+        raise ValueError("LIS3DH range must be 2, 4, 8 or 16 g, not %r" % (range_g,))
+    if bits not in _MODES_BITS:
+        raise ValueError("LIS3DH resolution must be 8, 10 or 12 bits, not %r" % (bits,))
+    return _SENS_MG[_RANGES_G.index(range_g) * 3 + _MODES_BITS.index(bits)]
+
+
+class LIS3DH:
+    """LIS3DH on an I2C bus: configuration, stream-mode FIFO, readings in milli-g.
+
+    Attributes: rate_hz, range_g, bits (the configuration, read back from the
+    chip at construction), sensitivity (mg/digit of the OUT registers),
+    fifo_sensitivity (mg/digit of FIFO samples, 10-bit data in 12-bit mode),
+    overruns (reads that found the FIFO full; cumulative, never reset).
+    """
+
+    def __init__(self, i2c, address=0x18):
+        self._i2c = i2c
+        self.address = address
+        self._b1 = bytearray(1)
+        self._buf = bytearray(6 * _FIFO_DEPTH)
+        mv = memoryview(self._buf)
+        # views[n] = the first 6*n bytes: one preallocated view per sample count
+        self._views = tuple(mv[0 : 6 * n] for n in range(_FIFO_DEPTH + 1))
+        self.overruns = 0
+        self.rate_hz = 0
+        self.range_g = 2
+        self.bits = 10
+        self.sensitivity = 4
+        self.fifo_sensitivity = 4
+        self._shift = 6
+        self._fifo_shift = 6
+        try:
+            i2c.readfrom_mem_into(address, _WHO_AM_I, self._b1)
+        except OSError as e:
+            code = e.args[0] if e.args else e
+            raise OSError(
+                "LIS3DH not found at I2C address 0x%02x: no answer (OSError %s)" % (address, code)
+            ) from None
+        who = self._b1[0]
+        if who != _CHIP_ID:
+            raise OSError(
+                "LIS3DH not found at I2C address 0x%02x: WHO_AM_I read 0x%02x, expected 0x%02x"
+                % (address, who, _CHIP_ID)
+            )
+        # the chip keeps its settings across a soft reset of the Pico: start from them
+        c1 = self._read_reg(_CTRL_REG1)
+        c4 = self._read_reg(_CTRL_REG4)
+        odr = c1 >> 4
+        bits = 8 if c1 & _LPEN else (12 if c4 & _HR else 10)
+        if odr < len(_RATES_HZ):
+            rate = _RATES_HZ[odr]
+        else:  # 8: 1620 Hz (low-power only), 9: 1344 Hz, 5376 Hz in low-power
+            rate = 1620 if odr == 8 else (5376 if bits == 8 else 1344)
+        self._set_mode(rate, _RANGES_G[(c4 >> 4) & 3], bits)
+
+    # --- registers ------------------------------------------------------------------
+
+    def _read_reg(self, reg):
+        self._i2c.readfrom_mem_into(self.address, reg, self._b1)
+        return self._b1[0]
+
+    def _write_reg(self, reg, value):
+        self._b1[0] = value
+        self._i2c.writeto_mem(self.address, reg, self._b1)
+
+    def _set_mode(self, rate_hz, range_g, bits):
+        self.rate_hz = rate_hz
+        self.range_g = range_g
+        self.bits = bits
+        self.sensitivity = sensitivity_mg(range_g, bits)
+        self._shift = 16 - bits
+        fbits = bits if bits < _FIFO_BITS else _FIFO_BITS
+        self.fifo_sensitivity = sensitivity_mg(range_g, fbits)
+        self._fifo_shift = 16 - fbits
+
+    # --- configuration ------------------------------------------------------------------
+
+    def configure(self, rate_hz, range_g, bits):
+        """Output data rate (1, 10, 25, 50, 100, 200, 400 Hz), full scale (2, 4, 8,
+        16 g), resolution (8 = low-power, 10 = normal, 12 = high-resolution);
+        X, Y, Z on, block data update on, little-endian data."""
+        if rate_hz not in _RATES_HZ or not rate_hz:
+            raise ValueError(
+                "LIS3DH rate must be 1, 10, 25, 50, 100, 200 or 400 Hz, not %r" % (rate_hz,)
+            )
+        sens = sensitivity_mg(range_g, bits)  # validates range and bits
+        c1 = (_RATES_HZ.index(rate_hz) << 4) | _XYZ_EN
+        if bits == 8:
+            c1 |= _LPEN
+        c4 = _BDU | (_RANGES_G.index(range_g) << 4)
+        if bits == 12:
+            c4 |= _HR
+        self._write_reg(_CTRL_REG4, c4)
+        self._write_reg(_CTRL_REG1, c1)
+        self._set_mode(rate_hz, range_g, bits)
+        return sens
+
+    def start_fifo(self, watermark):
+        """Empty the FIFO (through bypass mode), then run it in stream mode with
+        the watermark at `watermark` samples (1..31); INT1 goes high at the
+        watermark and on overrun (CTRL_REG3 is set to just those two)."""
+        if not 1 <= watermark < _FIFO_DEPTH:
+            raise ValueError("LIS3DH FIFO watermark must be 1..31 samples, not %r" % (watermark,))
+        self._write_reg(_FIFO_CTRL, _FM_BYPASS)  # resets the FIFO
+        self._write_reg(_CTRL_REG5, (self._read_reg(_CTRL_REG5) & 0x7F) | _FIFO_EN)
+        self._write_reg(_FIFO_CTRL, _FM_STREAM | watermark)
+        self._write_reg(_CTRL_REG3, _I1_WTM | _I1_OVERRUN)
+
+    # --- data -------------------------------------------------------------------------
+
+    def read_fifo(self, out):
+        """Move every sample in the FIFO into out (array("h"), >= 96 entries) as
+        x, y, z milli-g at out[3*i], out[3*i+1], out[3*i+2]; return the count.
+        Allocates nothing."""
+        i2c = self._i2c
+        b1 = self._b1
+        i2c.readfrom_mem_into(self.address, _FIFO_SRC, b1)
+        src = b1[0]
+        if src & _OVRN_FIFO:
+            n = _FIFO_DEPTH  # FSS cannot show 32: OVRN_FIFO means the FIFO is full
+            self.overruns += 1
+        else:
+            n = src & _FSS_MASK
+        if not n:
+            return 0
+        i2c.readfrom_mem_into(self.address, _OUT_X_L | _AUTO_INC, self._views[n])
+        buf = self._buf
+        shift = self._fifo_shift
+        sens = self.fifo_sensitivity
+        j = 0
+        for i in range(3 * n):
+            v = ((buf[j + 1] << 8 | buf[j]) ^ 0x8000) - 0x8000  # int16, little-endian
+            out[i] = (v >> shift) * sens
+            j += 2
+        return n
+
+    def read_mg(self):
+        """One sample (x, y, z) in milli-g from the OUT registers (allocates a
+        tuple: for checks, not the hot path). With the FIFO on this takes the
+        oldest FIFO sample out of the FIFO, as on the chip."""
+        buf = self._buf
+        self._i2c.readfrom_mem_into(self.address, _OUT_X_L | _AUTO_INC, self._views[1])
+        shift = self._shift
+        sens = self.sensitivity
+        x = ((buf[1] << 8 | buf[0]) ^ 0x8000) - 0x8000
+        y = ((buf[3] << 8 | buf[2]) ^ 0x8000) - 0x8000
+        z = ((buf[5] << 8 | buf[4]) ^ 0x8000) - 0x8000
+        return ((x >> shift) * sens, (y >> shift) * sens, (z >> shift) * sens)

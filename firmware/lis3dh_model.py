@@ -1,0 +1,402 @@
+# A register-level model of the LIS3DH accelerometer on an I2C bus, for tests
+# and the emulated board. Runs under MicroPython and CPython (no numpy).
+#
+# The model object is the bus: it has machine.I2C's methods (readfrom_mem_into,
+# readfrom_mem, writeto_mem, writeto, readfrom_into, readfrom, scan) and answers
+# at one address; any other address raises OSError(19) (ENODEV, what MicroPython's
+# software I2C raises on a NACK; the Pico's hardware I2C raises OSError(5), EIO).
+# Samples arrive by push(x, y, z) in milli-g, one per output data period.
+#
+# What is modelled (ST datasheet DocID17530, AN3308):
+# - WHO_AM_I 0x0F reads `who_am_i` (0x33; change it to model another chip).
+# - Registers 0x00-0x3F store what is written, except the read-only ones
+#   (WHO_AM_I, STATUS 0x27, OUT 0x28-0x2D, FIFO_SRC 0x2F, INT1_SRC 0x31,
+#   INT2_SRC 0x35, CLICK_SRC 0x39), whose writes are ignored. 0x40+ read 0.
+# - Register address bit 7 = auto-increment, in reads and writes. With the FIFO
+#   on, the address rolls over from OUT_Z_H (0x2D) back to OUT_X_L (0x28), so a
+#   burst of 6*n bytes from 0x28 reads n FIFO samples.
+# - Quantization as the chip (and stepclip.sensor.quantize): digits =
+#   round(mg / sensitivity), half to even, clipped to the n-bit range, stored
+#   left-justified (16-bit two's complement, little-endian). Modes: LPen 8-bit,
+#   normal 10-bit, HR 12-bit (LPen and HR both set counts as low-power).
+# - STATUS 0x27: XDA/YDA/ZDA/ZYXDA set by a sample, XOR/YOR/ZOR/ZYXOR when a
+#   sample arrives before the previous one was read; reading an axis' high byte
+#   clears its bits. BDU (CTRL_REG4 bit 7): reading an axis' low byte holds that
+#   axis' OUT registers until its high byte is read, so both bytes of a reading
+#   come from one sample.
+# - FIFO (32 samples), active when CTRL_REG5 FIFO_EN is set and FIFO_CTRL FM is
+#   not bypass. FIFO data is 10-bit even in HR mode (the 12-bit value truncated:
+#   the left-justified word with its low 6 bits cleared). Bypass (FM=0) empties
+#   the FIFO. FIFO mode (FM=1) stops collecting once full, until bypass. Stream
+#   (FM=2) drops the oldest sample when a new one arrives at 32. Stream-to-FIFO
+#   (FM=3) behaves as stream (no interrupt generator is modelled). Reading the
+#   OUT registers reads the oldest sample; reading OUT_Z_H removes it. Reading
+#   an empty FIFO returns the latest sample.
+# - FIFO_SRC 0x2F: FSS[4:0] = unread samples, 31 when the FIFO holds 32 (a
+#   5-bit field), with OVRN_FIFO (bit 6) set exactly when it holds 32 (AN3308:
+#   "the FIFO buffer contains 32 unread samples"; in stream mode the next sample
+#   overwrites the oldest). EMPTY (bit 5) when 0. WTM (bit 7) when the number of
+#   unread samples >= FTH (FTH > 0); the datasheet says "exceeds the watermark",
+#   which a chip may implement as >: then it rises one sample later.
+# - INT1 (int1 property): CTRL_REG3 I1_WTM (bit 2) -> WTM, I1_OVERRUN (bit 1)
+#   -> OVRN_FIFO, I1_ZYXDA (bit 4) -> ZYXDA; active high unless CTRL_REG6
+#   INT_POLARITY (bit 1) is set.
+# - CTRL_REG5 BOOT (bit 7) reboots: every register to its default (CTRL_REG0
+#   0x10, CTRL_REG1 0x07, others 0), data and FIFO cleared; BOOT reads back 0.
+# Not modelled: axis enable bits (disabled axes still update), high-pass filter,
+# interrupt generators/click/6D, ADC/temperature, self-test, timing (push() is
+# the clock: call it once per 1/rate_hz). A powered-down chip (ODR 0) ignores
+# push() (it returns False).
+#
+# push() and FIFO reads allocate nothing in MicroPython (integers in, integers
+# stored in preallocated bytearrays), so an emulated board's sampling loop can
+# run with the heap locked. Pass integers: a float mg works under CPython but
+# makes heap floats in MicroPython.
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_ENODEV = const(19)
+_CHIP_ID = const(0x33)
+
+_CTRL_REG0 = const(0x1E)
+_WHO_AM_I = const(0x0F)
+_CTRL_REG1 = const(0x20)
+_CTRL_REG3 = const(0x22)
+_CTRL_REG4 = const(0x23)
+_CTRL_REG5 = const(0x24)
+_CTRL_REG6 = const(0x25)
+_STATUS = const(0x27)
+_OUT_X_L = const(0x28)
+_OUT_Z_H = const(0x2D)
+_FIFO_CTRL = const(0x2E)
+_FIFO_SRC = const(0x2F)
+_INT1_SRC = const(0x31)
+_INT2_SRC = const(0x35)
+_CLICK_SRC = const(0x39)
+_NREGS = const(0x40)
+
+_LPEN = const(0x08)
+_HR = const(0x08)
+_BDU = const(0x80)
+_BOOT = const(0x80)
+_FIFO_EN = const(0x40)
+_I1_ZYXDA = const(0x10)
+_I1_WTM = const(0x04)
+_I1_OVERRUN = const(0x02)
+_INT_POLARITY = const(0x02)
+_WTM = const(0x80)
+_OVRN_FIFO = const(0x40)
+_EMPTY = const(0x20)
+_DEPTH = const(32)
+_FIFO_KEEP = const(0xFFC0)  # 10 bits, left-justified
+
+_ODR_HZ = (0, 1, 10, 25, 50, 100, 200, 400)
+_RANGES_G = (2, 4, 8, 16)
+# per mode (0 = low-power 8-bit, 1 = normal 10-bit, 2 = high-resolution 12-bit)
+_MODE_BITS = (8, 10, 12)
+_MODE_SHIFT = (8, 6, 4)
+_MODE_TOP = (127, 511, 2047)
+# mg/digit, [FS code * 3 + mode]
+_SENS_MG = (16, 4, 1, 32, 8, 2, 64, 16, 4, 192, 48, 12)
+
+
+def _quantize(mg, sens, top):
+    """round(mg / sens), half to even, clipped to -top-1..top (integer math)."""
+    q = int(mg // sens)
+    r2 = 2 * (mg - q * sens)
+    if r2 > sens or (r2 == sens and q & 1):
+        q += 1
+    if q > top:
+        return top
+    if q < -top - 1:
+        return -top - 1
+    return q
+
+
+class LIS3DHModel:
+    def __init__(self, address=0x18):
+        self.address = address
+        self.who_am_i = _CHIP_ID
+        self._regs = bytearray(_NREGS)
+        self._out = bytearray(6)  # OUT_X_L..OUT_Z_H: the latest sample
+        self._ring = bytearray(6 * _DEPTH)  # FIFO: 32 samples of 6 bytes
+        self._head = 0
+        self._count = 0
+        self._frozen = False  # FIFO mode, full: collects nothing until bypass
+        self._status = 0
+        self._lock = 0  # BDU: axes whose low byte was read but not the high byte
+        self._ptr = 0  # register pointer for writeto/readfrom_into
+        self.reboot()
+
+    # --- state --------------------------------------------------------------------------
+
+    def reboot(self):
+        """Power-on / BOOT state: registers to defaults, data and FIFO cleared."""
+        r = self._regs
+        for i in range(_NREGS):
+            r[i] = 0
+        r[_CTRL_REG0] = 0x10
+        r[_CTRL_REG1] = 0x07
+        o = self._out
+        for i in range(6):
+            o[i] = 0
+        self._status = 0
+        self._lock = 0
+        self._fifo_reset()
+
+    def _fifo_reset(self):
+        self._head = 0
+        self._count = 0
+        self._frozen = False
+
+    def _fifo_active(self):
+        r = self._regs
+        return bool(r[_CTRL_REG5] & _FIFO_EN) and (r[_FIFO_CTRL] >> 6) != 0
+
+    def _mode(self):
+        if self._regs[_CTRL_REG1] & _LPEN:
+            return 0
+        return 2 if self._regs[_CTRL_REG4] & _HR else 1
+
+    @property
+    def rate_hz(self):
+        """Output data rate from CTRL_REG1 ODR; 0 when powered down."""
+        odr = self._regs[_CTRL_REG1] >> 4
+        if odr < 8:
+            return _ODR_HZ[odr]
+        lp = self._regs[_CTRL_REG1] & _LPEN
+        if odr == 8:
+            return 1620 if lp else 0  # 1.62 kHz exists in low-power mode only
+        if odr == 9:
+            return 5376 if lp else 1344
+        return 0
+
+    @property
+    def range_g(self):
+        return _RANGES_G[(self._regs[_CTRL_REG4] >> 4) & 3]
+
+    @property
+    def bits(self):
+        return _MODE_BITS[self._mode()]
+
+    @property
+    def sensitivity(self):
+        """mg/digit of the OUT registers in the current configuration."""
+        return _SENS_MG[((self._regs[_CTRL_REG4] >> 4) & 3) * 3 + self._mode()]
+
+    @property
+    def fifo_count(self):
+        """Unread samples in the FIFO (0..32); 0 while the FIFO is off."""
+        return self._count if self._fifo_active() else 0
+
+    def _fifo_src(self):
+        c = self._count if self._fifo_active() else 0
+        if c >= _DEPTH:
+            v = 31 | _OVRN_FIFO
+        else:
+            v = c
+        if not c:
+            v |= _EMPTY
+        fth = self._regs[_FIFO_CTRL] & 0x1F
+        if fth and c >= fth:
+            v |= _WTM
+        return v
+
+    @property
+    def int1(self):
+        """Level of the INT1 pin (True = high)."""
+        r = self._regs
+        c3 = r[_CTRL_REG3]
+        active = False
+        if c3 & (_I1_WTM | _I1_OVERRUN):
+            src = self._fifo_src()
+            if (c3 & _I1_WTM and src & _WTM) or (c3 & _I1_OVERRUN and src & _OVRN_FIFO):
+                active = True
+        if c3 & _I1_ZYXDA and self._status & 0x08:
+            active = True
+        if r[_CTRL_REG6] & _INT_POLARITY:
+            return not active
+        return active
+
+    # --- a new sample -------------------------------------------------------------------
+
+    def push(self, x, y, z):
+        """One new sample in milli-g, as measured at the configured rate.
+        Returns False (and stores nothing) while the chip is powered down."""
+        r = self._regs
+        c1 = r[_CTRL_REG1]
+        if not c1 >> 4:
+            return False
+        c4 = r[_CTRL_REG4]
+        m = 0 if c1 & _LPEN else (2 if c4 & _HR else 1)
+        sens = _SENS_MG[((c4 >> 4) & 3) * 3 + m]
+        top = _MODE_TOP[m]
+        shift = _MODE_SHIFT[m]
+        x = (_quantize(x, sens, top) << shift) & 0xFFFF
+        y = (_quantize(y, sens, top) << shift) & 0xFFFF
+        z = (_quantize(z, sens, top) << shift) & 0xFFFF
+
+        o = self._out
+        lock = self._lock if c4 & _BDU else 0
+        if not lock & 1:
+            o[0] = x & 0xFF
+            o[1] = x >> 8
+        if not lock & 2:
+            o[2] = y & 0xFF
+            o[3] = y >> 8
+        if not lock & 4:
+            o[4] = z & 0xFF
+            o[5] = z >> 8
+        st = self._status
+        over = (st & 0x07) << 4
+        st |= 0x0F | over
+        if over:
+            st |= 0x80
+        self._status = st
+
+        if self._fifo_active():
+            c = self._count
+            if r[_FIFO_CTRL] >> 6 == 1:  # FIFO mode: stop when full
+                if c >= _DEPTH:
+                    self._frozen = True
+                if self._frozen:
+                    return True
+            elif c >= _DEPTH:  # stream: drop the oldest
+                self._head = (self._head + 1) & (_DEPTH - 1)
+                c = _DEPTH - 1
+            i = ((self._head + c) & (_DEPTH - 1)) * 6
+            ring = self._ring
+            x &= _FIFO_KEEP
+            y &= _FIFO_KEEP
+            z &= _FIFO_KEEP
+            ring[i] = x & 0xFF
+            ring[i + 1] = x >> 8
+            ring[i + 2] = y & 0xFF
+            ring[i + 3] = y >> 8
+            ring[i + 4] = z & 0xFF
+            ring[i + 5] = z >> 8
+            self._count = c + 1
+        return True
+
+    # --- register access ------------------------------------------------------------------
+
+    def _rd(self, a):
+        if _OUT_X_L <= a <= _OUT_Z_H:
+            k = a - _OUT_X_L
+            if self._fifo_active():
+                c = self._count
+                if not c:
+                    return self._out[k]
+                h = self._head
+                v = self._ring[h * 6 + k]
+                if a == _OUT_Z_H:  # the whole sample has been read: next one
+                    self._head = (h + 1) & (_DEPTH - 1)
+                    self._count = c - 1
+                return v
+            axis = 1 << (k >> 1)
+            if k & 1:  # high byte: release BDU, clear this axis' status bits
+                self._lock &= ~axis
+                st = self._status & ~(axis | (axis << 4))
+                if not st & 0x07:
+                    st &= 0x77  # ZYXDA, ZYXOR
+                self._status = st
+            else:
+                self._lock |= axis
+            return self._out[k]
+        if a == _STATUS:
+            return self._status
+        if a == _FIFO_SRC:
+            return self._fifo_src()
+        if a == _WHO_AM_I:
+            return self.who_am_i
+        if a < _NREGS:
+            return self._regs[a]
+        return 0
+
+    def _wr(self, a, v):
+        if a >= _NREGS or a == _WHO_AM_I or _STATUS <= a <= _OUT_Z_H:
+            return
+        if a == _FIFO_SRC or a == _INT1_SRC or a == _INT2_SRC or a == _CLICK_SRC:
+            return
+        if a == _CTRL_REG5 and v & _BOOT:
+            self.reboot()
+            return
+        self._regs[a] = v
+        if a == _FIFO_CTRL and not v >> 6:
+            self._fifo_reset()  # bypass mode empties the FIFO
+        elif a == _CTRL_REG4:
+            self._lock = 0
+
+    def _read_into(self, reg, buf):
+        inc = reg & 0x80
+        a = reg & 0x7F
+        n = len(buf)
+        i = 0
+        while i < n:
+            buf[i] = self._rd(a)
+            if inc:
+                if a == _OUT_Z_H and self._fifo_active():
+                    a = _OUT_X_L
+                else:
+                    a = (a + 1) & 0x7F
+            i += 1
+        self._ptr = a | inc
+
+    def _write_from(self, reg, buf, start):
+        inc = reg & 0x80
+        a = reg & 0x7F
+        n = len(buf)
+        i = start
+        while i < n:
+            self._wr(a, buf[i])
+            if inc:
+                a = (a + 1) & 0x7F
+            i += 1
+        self._ptr = a | inc
+
+    def _check(self, addr):
+        if addr != self.address:
+            raise OSError(_ENODEV)
+
+    # --- machine.I2C ------------------------------------------------------------------------
+
+    def scan(self):
+        return [self.address]
+
+    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
+        self._check(addr)
+        self._read_into(memaddr, buf)
+
+    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, buf)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
+        self._check(addr)
+        self._write_from(memaddr, buf, 0)
+
+    def writeto(self, addr, buf, stop=True):
+        """Raw write: the first byte sets the register pointer, the rest are
+        written from there. An empty write is an address probe."""
+        self._check(addr)
+        if len(buf):
+            self._ptr = buf[0]
+            self._write_from(buf[0], buf, 1)
+        return len(buf)
+
+    def readfrom_into(self, addr, buf, stop=True):
+        """Raw read from the register pointer (set by the last writeto)."""
+        self._check(addr)
+        self._read_into(self._ptr, buf)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        buf = bytearray(nbytes)
+        self.readfrom_into(addr, buf)
+        return bytes(buf)

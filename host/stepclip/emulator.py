@@ -1,0 +1,201 @@
+"""The emulated stepclip device: the real firmware under the MicroPython unix port.
+
+The firmware (firmware/main.py with board_emulated) runs unchanged in a
+`micropython` process. Its LIS3DH is a register-level model fed with the device
+view of the given traces; its flash is littlefs in a file; its USB serial port is
+a pseudo-terminal that pyserial (and `stepclip`) opens like a real port. A Ctrl-C
+byte from the host reaches the firmware as KeyboardInterrupt, as on a Pico.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import tty
+from datetime import datetime
+
+import numpy as np
+
+from stepclip_firmware import config
+
+from . import detector, sensor
+from . import protocol as proto
+from . import trace as tracefile
+
+EPOCH_2000 = datetime(2000, 1, 1)
+
+
+def seconds_since_2000(when):
+    return int((when - EPOCH_2000).total_seconds())
+
+
+def device_samples(traces):
+    """The traces' device views, one after another, as an (n, 3) int array."""
+    parts = []
+    for tr in traces:
+        if not isinstance(tr, tracefile.Trace):
+            tr = tracefile.read(tr)
+        parts.append(sensor.device_view(tr).xyz)
+    return np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int32)
+
+
+class Emulator:
+    """One emulated device. Use start()/stop() (or `with`), or run_to_end()."""
+
+    def __init__(self, traces=(), start=None, clock_unset=False, speed=1.0, flash=None, device_id=None, firmware_dir=None, heapsize=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="stepclip-emu-")
+        self.samples_path = os.path.join(self.tmp.name, "samples.bin")
+        detector.samples_file(device_samples(traces), self.samples_path)
+        self.flash = flash or os.path.join(self.tmp.name, "flash.img")
+        self.start_s = None if clock_unset else seconds_since_2000(start or datetime.now())
+        self.speed = speed
+        self.device_id = device_id
+        self.firmware_dir = str(firmware_dir or detector.FIRMWARE_DIR)
+        self.heapsize = heapsize
+        self.proc = None
+        self.port = None
+        self._master = self._slave = None
+        self._threads = []
+
+    def command(self, run_to_end=False):
+        cmd = [detector.micropython_executable()]
+        if self.heapsize:
+            cmd += ["-X", f"heapsize={self.heapsize}"]
+        main = os.path.join(self.firmware_dir, "main.py")
+        if not os.path.exists(main):
+            main = os.path.join(self.firmware_dir, "main.mpy")
+        cmd += [main, "--samples", self.samples_path, "--flash", self.flash]
+        if self.start_s is not None:
+            cmd += ["--start", str(self.start_s)]
+        if self.device_id:
+            cmd += ["--id", self.device_id]
+        if run_to_end:
+            cmd += ["--run-to-end", "--still-ms", str(int(detector.STILL_AFTER_S * 1000))]
+        else:
+            cmd += ["--speed", repr(float(self.speed))]
+        return cmd
+
+    def env(self):
+        env = dict(os.environ)
+        env["MICROPYPATH"] = self.firmware_dir  # import the firmware's modules (.py or .mpy)
+        return env
+
+    # --- play everything, then report ------------------------------------------------
+
+    def run_to_end(self, timeout=None):
+        """Play the samples as fast as possible; return the stored records."""
+        proc = subprocess.run(
+            self.command(run_to_end=True), stdin=subprocess.DEVNULL, capture_output=True, env=self.env(), timeout=timeout
+        )
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"emulated device failed: {tail[0] if tail else proc.returncode}")
+        days, uptime = [], []
+        for raw in proc.stdout.splitlines():
+            text = proto.check(raw)
+            if text.startswith(("DAY ", "UPTIME ")):
+                kind, rec = proto.record(text)
+                (days if kind == "DAY" else uptime).append(rec)
+        total = sum(r["steps"] for r in days) + sum(r["steps"] for r in uptime)
+        result = {"days": days, "total_steps": total}
+        if uptime:
+            result["uptime_records"] = uptime
+        return result
+
+    # --- serve on a pseudo-terminal ----------------------------------------------------
+
+    def start(self):
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # bytes pass unchanged, as over USB CDC
+        self.port = os.ttyname(self._slave)
+        self.proc = subprocess.Popen(
+            self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(), bufsize=0
+        )
+        self._threads = [
+            threading.Thread(target=self._host_to_device, daemon=True),
+            threading.Thread(target=self._device_to_host, daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        return self.port
+
+    def _host_to_device(self):
+        while True:
+            try:
+                data = os.read(self._master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            if b"\x03" in data and self.proc.poll() is None:
+                # the Pico's USB console turns Ctrl-C into KeyboardInterrupt
+                self.proc.send_signal(signal.SIGINT)
+                data = data.replace(b"\x03", b"")
+            try:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                return
+
+    def _device_to_host(self):
+        while True:
+            data = self.proc.stdout.read1(4096) if hasattr(self.proc.stdout, "read1") else self.proc.stdout.read(1)
+            if not data:
+                return
+            try:
+                os.write(self._master, data)
+            except OSError:
+                return
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=5):
+        """Stop the device as a power cut would: no chance to save."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout)
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._master = self._slave = None
+        for t in self._threads:
+            t.join(1)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr) if self.proc else ():
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def interrupt(self, timeout=5):
+        """Ctrl-C: the firmware saves its state and stops; returns its exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout)
+
+    def stderr(self):
+        return self.proc.stderr.read().decode(errors="replace") if self.proc else ""
+
+    def close(self):
+        self.stop()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -1,0 +1,75 @@
+"""The host side of the device's serial protocol (firmware/protocol.py, PROTOCOL.md).
+
+Every line the device sends ends with " *" and the CRC-32 of the text before it;
+a reply ends with "OK ..." or "ERR <code> <message>".
+"""
+import binascii
+
+
+class ProtocolError(Exception):
+    """A reply that is garbled, fails its checksum, or is not what was asked."""
+
+
+class DeviceError(Exception):
+    """The device answered ERR <code> <message>."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def check(raw):
+    """The text of one reply line, its checksum verified (raw: bytes, with or without newline)."""
+    line = raw.rstrip(b"\r\n")
+    text, sep, crc = line.rpartition(b" *")
+    if not sep or len(crc) != 8:
+        raise ProtocolError(f"reply without checksum: {_show(line)}")
+    try:
+        expected = int(crc, 16)
+    except ValueError:
+        raise ProtocolError(f"reply with a malformed checksum: {_show(line)}") from None
+    if binascii.crc32(text) & 0xFFFFFFFF != expected:
+        raise ProtocolError(f"reply fails its checksum: {_show(line)}")
+    try:
+        return text.decode("ascii")
+    except UnicodeDecodeError:
+        raise ProtocolError(f"reply is not ASCII: {_show(line)}") from None
+
+
+def fields(text):
+    """{'key': 'value'} of the key=value words of a reply line."""
+    out = {}
+    for word in text.split()[1:]:
+        key, sep, value = word.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def record(text):
+    """A DAY or UPTIME line as a dict with ints; ProtocolError if malformed."""
+    kind = text.split(" ", 1)[0]
+    f = fields(text)
+    try:
+        rec = {
+            "steps": int(f["steps"]),
+            "brisk": int(f["brisk"]),
+            "overruns": int(f["overruns"]),
+            "hours": [int(v) for v in f["hours"].split(",")],
+        }
+        if kind == "DAY":
+            rec = {"date": f["date"], **rec}
+        elif kind == "UPTIME":
+            rec = {"boot": int(f["boot"]), "uptime_day": int(f["day"]), **rec}
+        else:
+            raise KeyError(kind)
+    except (KeyError, ValueError):
+        raise ProtocolError(f"malformed record: {text[:80]}") from None
+    if len(rec["hours"]) != 24:
+        raise ProtocolError(f"record without 24 hours: {text[:80]}")
+    return kind, rec
+
+
+def _show(line):
+    return repr(line[:60])[1:] if isinstance(line, bytes) else line[:60]
