@@ -1,0 +1,240 @@
+"""The firmware as a whole, on the emulated Pico under the real MicroPython unix port."""
+import subprocess
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import serial
+
+from stepclip import build, detector, emulator, sensor, synth
+from stepclip import protocol as proto
+from stepclip import trace as tracefile
+from stepclip_firmware import config
+
+from conftest import DATASETS, needs_datasets
+
+pytestmark = pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
+
+MP_DIR = Path(__file__).with_name("mp")
+RATE = config.RATE_HZ
+
+
+def walk_trace(seed=0, minutes=3):
+    segs = []
+    for i in range(minutes):
+        segs += [synth.stand(5), synth.walk(40, cadence_spm=100 + 7 * (i % 3), turn=i % 2 == 1), synth.sit(15)]
+    return synth.generate(segs, seed=seed)
+
+
+def detect_count(*traces):
+    xyz = emulator.device_samples(traces)
+    return detector.run(xyz, RATE).counted
+
+
+class Port:
+    """pyserial on the emulated device's pseudo-terminal."""
+
+    def __init__(self, path):
+        self.s = serial.Serial(path, 115200, timeout=5)
+
+    def ask(self, line):
+        self.s.write(line.encode() + b"\n")
+        lines = []
+        while True:
+            raw = self.s.readline()
+            assert raw, f"no reply to {line!r}"
+            text = proto.check(raw)
+            lines.append(text)
+            if text.startswith(("OK", "ERR")):
+                return lines
+
+    def ident(self):
+        return proto.fields(self.ask("ID")[-1])
+
+    def records(self):
+        return [proto.record(t) for t in self.ask("DAYS")[:-1]]
+
+    def close(self):
+        self.s.close()
+
+
+# --- the device counts what the host counts -------------------------------------------
+
+
+def test_device_count_equals_detect_on_synthetic_walks():
+    traces = [walk_trace(seed=1), walk_trace(seed=2, minutes=2)]
+    emu = emulator.Emulator(traces, start=datetime(2026, 11, 27, 9, 0))
+    result = emu.run_to_end()
+    emu.close()
+    assert result["total_steps"] == detect_count(*traces)
+    assert [d["date"] for d in result["days"]] == ["2026-11-27"]
+    assert sum(result["days"][0]["hours"]) == result["days"][0]["steps"]
+
+
+@needs_datasets
+@pytest.mark.parametrize("name", ["oxford/Pixel_Jamie_Hard_FrontPocket_1.csv", "bangle/controlled-150_2.csv"])
+def test_device_count_equals_detect_on_recordings(name):
+    path = DATASETS / name
+    emu = emulator.Emulator([path], start=datetime(2026, 11, 27, 9, 0))
+    result = emu.run_to_end()
+    emu.close()
+    assert result["total_steps"] == detect_count(tracefile.read(path))
+
+
+def test_day_rolls_over_at_midnight():
+    tr = walk_trace(seed=3)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 26, 23, 58, 30))
+    result = emu.run_to_end()
+    emu.close()
+    days = result["days"]
+    assert [d["date"] for d in days] == ["2026-11-26", "2026-11-27"]
+    assert days[0]["steps"] > 0 and days[1]["steps"] > 0
+    assert days[0]["hours"][23] == days[0]["steps"]
+    assert days[1]["hours"][0] == days[1]["steps"]
+    assert result["total_steps"] == detect_count(tr)
+
+
+def test_brisk_minutes_are_minutes_with_100_steps_or_more():
+    tr = synth.generate([synth.stand(35), synth.walk(150, cadence_spm=115), synth.stand(5), synth.walk(200, cadence_spm=80)], seed=4)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 27, 10, 0, 0))
+    day = emu.run_to_end()["days"][0]
+    emu.close()
+    # 10:00:35-10:03:05 at 115 steps/min: 10:01 and 10:02 are whole brisk minutes,
+    # 10:00 (25 s) and 10:03 (5 s) have too few steps; 80 steps/min never counts
+    assert day["brisk"] == 2
+
+
+# --- the clock --------------------------------------------------------------------
+
+
+def test_steps_before_the_clock_is_set_stay_on_uptime_until_the_host_places_them():
+    tr = walk_trace(seed=5, minutes=4)
+    total = detect_count(tr)
+    emu = emulator.Emulator([tr], clock_unset=True, speed=60)
+    port = Port(emu.start())
+    try:
+        assert port.ident()["clock"] == "unset"
+        assert emulator.wait_for(lambda: int(port.ident()["uptime_s"]) > 90, timeout=20)
+        before = port.records()
+        assert [k for k, _ in before] == ["UPTIME"]  # never a date the device does not know
+        port.ask("TIME 2026-11-27T10:00:00")
+        ident = port.ident()
+        assert ident["clock"] == "set" and ident["time"].startswith("2026-11-27T10:00")
+        assert emulator.wait_for(lambda: int(port.ident()["uptime_s"]) > tr.duration_s + 10, timeout=30)
+        after = port.records()
+    finally:
+        port.close()
+        emu.close()
+    kinds = [k for k, _ in after]
+    assert kinds == ["UPTIME", "DAY"]
+    uptime, day = after[0][1], after[1][1]
+    assert uptime["boot"] == int(ident["boot"]) and uptime["uptime_day"] == 0
+    assert uptime["steps"] > 0 and day["steps"] > 0 and day["date"] == "2026-11-27"
+    assert uptime["steps"] + day["steps"] == total
+
+
+# --- storage ----------------------------------------------------------------------
+
+
+def test_storage_full_of_old_days_keeps_the_newest_and_keeps_counting(tmp_path):
+    flash = tmp_path / "flash.img"
+    first = (datetime(2026, 11, 27) - datetime(2000, 1, 1)).days
+    out = subprocess.run(
+        [detector.micropython_executable(), str(MP_DIR / "fill_days.py"), str(detector.FIRMWARE_DIR), str(flash), str(first), str(config.DAYS_KEPT)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert f"STORED {config.DAYS_KEPT}" in out
+    tr = walk_trace(seed=6, minutes=1)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 27, 12, 0), flash=flash)
+    result = emu.run_to_end()
+    emu.close()
+    days = result["days"]
+    assert len(days) == config.DAYS_KEPT + 1  # the kept history and today's open record
+    assert days[-1]["date"] == "2026-11-27" and days[-1]["steps"] == detect_count(tr)
+    # a second day closes today's record: the oldest day goes
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 28, 12, 0), flash=flash)
+    days2 = emu.run_to_end()["days"]
+    emu.close()
+    assert len(days2) == config.DAYS_KEPT + 1
+    assert days2[0]["date"] == days[1]["date"]
+    assert [d["date"] for d in days2[-2:]] == ["2026-11-27", "2026-11-28"]
+
+
+def test_power_cut_loses_at_most_one_checkpoint_interval(tmp_path):
+    flash = tmp_path / "flash.img"
+    tr = walk_trace(seed=7, minutes=12)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 27, 8, 0), speed=200, flash=flash)
+    port = Port(emu.start())
+    seen = []  # (uptime_s, today's steps)
+    try:
+        while not seen or seen[-1][0] < 11 * 60:
+            f = port.ident()
+            seen.append((int(f["uptime_s"]), int(f["today"])))
+            time.sleep(0.05)
+    finally:
+        port.close()
+        emu.stop()  # the cut: killed, no chance to save
+    cut_at, steps_at_cut = seen[-1]
+    assert steps_at_cut > 0
+    # after power-up the clock is unset: the record saved before the cut is closed as it was
+    emu2 = emulator.Emulator([], clock_unset=True, flash=flash)
+    result = emu2.run_to_end()
+    emu2.close()
+    recovered = [d for d in result["days"] if d["date"] == "2026-11-27"]
+    assert len(recovered) == 1
+    saved = recovered[0]["steps"]
+    must_have = max(s for u, s in seen if u <= cut_at - config.CHECKPOINT_S)
+    assert must_have <= saved <= steps_at_cut
+
+
+# --- memory -----------------------------------------------------------------------
+
+
+def test_a_simulated_day_runs_in_a_64k_heap(tmp_path):
+    # 24 hours: mostly lying still, a walk every two hours, across midnight; the
+    # firmware compiled with mpy-cross as deployed (compiling source at import
+    # needs more heap than the app itself). The unix port is 64-bit, so its
+    # objects are about twice the Pico's: 64K here is about 32K on the Pico.
+    build.compile_firmware(tmp_path, board="emulated")
+    segs = []
+    for _ in range(12):
+        segs += [synth.walk(120, cadence_spm=105), synth.stand(2 * 3600 - 120)]
+    tr = synth.generate(segs, rate_hz=RATE, seed=8)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 27, 12, 0), heapsize="64K", firmware_dir=tmp_path)
+    t0 = time.monotonic()
+    result = emu.run_to_end(timeout=300)
+    emu.close()
+    print(f"simulated day: {time.monotonic() - t0:.1f} s for {len(tr.xyz)} samples")
+    assert [d["date"] for d in result["days"]] == ["2026-11-27", "2026-11-28"]
+    assert result["total_steps"] == detect_count(tr)
+
+
+def test_the_sampling_loop_allocates_nothing(tmp_path):
+    samples = tmp_path / "samples.bin"
+    detector.samples_file(emulator.device_samples([walk_trace(seed=9, minutes=2)]), samples)
+    proc = subprocess.run(
+        [detector.micropython_executable(), str(MP_DIR / "app_alloc.py"), str(detector.FIRMWARE_DIR), str(samples), str(tmp_path / "flash.img")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr  # a MemoryError under heap_lock fails here
+    words = proc.stdout.split()
+    assert int(words[words.index("STEPS") + 1]) > 100
+    assert int(words[words.index("WORST_BYTES") + 1]) == 0
+
+
+# --- the build ----------------------------------------------------------------------
+
+
+def test_every_module_compiles_with_mpy_cross_and_the_emulator_runs_the_mpy_files(tmp_path):
+    sizes = build.compile_firmware(tmp_path, board="emulated")
+    pico = build.compile_firmware(tmp_path / "pico", board="pico")
+    print(f"firmware for the Pico: {sum(pico.values())} bytes ({', '.join(f'{k} {v}' for k, v in pico.items())})")
+    assert set(sizes) >= {f"{m}.mpy" for m in build.firmware_modules("emulated")}
+    assert not list(tmp_path.glob("*.py"))[1:]  # only main.py stays source
+    tr = walk_trace(seed=10, minutes=2)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 27, 9, 0), firmware_dir=tmp_path)
+    result = emu.run_to_end()
+    emu.close()
+    assert result["total_steps"] == detect_count(tr)
