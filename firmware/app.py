@@ -78,8 +78,16 @@ class App:
         if self.rec is not None:
             self.store.close(self.rec)
         kind, key, sub, _ = self._period()
-        self.rec = Record(kind, key, sub)
+        self.rec = self._closed(kind, key) or Record(kind, key, sub)
         self.save()
+
+    def _closed(self, kind, key):
+        # a day already closed (the clock was set back onto it): carry on from it
+        if kind == "D":
+            for rec in self.store.records(key):
+                if rec.kind == "D" and rec.key == key:
+                    return rec
+        return None
 
     def set_time(self, wall_s):
         self._advance()
@@ -182,11 +190,12 @@ class App:
         )
 
     def records(self, since_day):
+        open_rec = self.rec  # not yet closed; it replaces a closed copy of itself
         for rec in self.store.records(since_day):
-            yield rec
-        rec = self.rec  # the open record, not yet closed
-        if rec.kind == "U" or since_day is None or rec.key >= since_day:
-            yield rec
+            if rec.kind != open_rec.kind or rec.key != open_rec.key or rec.sub != open_rec.sub:
+                yield rec
+        if open_rec.kind == "U" or since_day is None or open_rec.key >= since_day:
+            yield open_rec
 
     def start_stream(self, seconds):
         self.stream_left = seconds * config.RATE_HZ

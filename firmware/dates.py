@@ -37,11 +37,18 @@ def iso_time(s):
     return "%sT%02d:%02d:%02d" % (iso_date(day), rest // 3600, rest % 3600 // 60, rest % 60)
 
 
+def number(text):
+    """int of plain decimal digits only (MicroPython's int() also takes '_' and signs)."""
+    if not text or not text.isdigit():
+        raise ValueError("not a number: " + text[:12])
+    return int(text)
+
+
 def parse_date(text):
     """Day number of 'YYYY-MM-DD'; ValueError if it is not a valid date."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         raise ValueError("date must be YYYY-MM-DD")
-    y, m, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    y, m, d = number(text[0:4]), number(text[5:7]), number(text[8:10])
     if not (2000 <= y <= 2099 and 1 <= m <= 12 and 1 <= d <= 31):
         raise ValueError("date out of range")
     n = day_number(y, m, d)
@@ -54,7 +61,7 @@ def parse_time(text):
     """Seconds since 2000-01-01 of 'YYYY-MM-DDTHH:MM:SS'; ValueError otherwise."""
     if len(text) != 19 or text[10] not in "T " or text[13] != ":" or text[16] != ":":
         raise ValueError("time must be YYYY-MM-DDTHH:MM:SS")
-    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    h, mi, s = number(text[11:13]), number(text[14:16]), number(text[17:19])
     if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= s < 60):
         raise ValueError("time out of range")
     return parse_date(text[:10]) * 86400 + h * 3600 + mi * 60 + s

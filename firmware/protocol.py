@@ -100,9 +100,9 @@ class Protocol:
     def cmd_STREAM(self, args):
         if len(args) > 1:
             raise ValueError("usage: STREAM [SECONDS]")
-        seconds = int(args[0]) if args else 0
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0 (0 = until STOP)")
+        import dates
+
+        seconds = dates.number(args[0]) if args else 0  # 0 = until STOP
         rate, range_g, bits = self.app.start_stream(seconds)
         self.ok("stream rate=%s range=%d bits=%d seconds=%d" % (rate, range_g, bits, seconds))
 

@@ -263,14 +263,15 @@ class Store:
         found = []
 
         def visit(line):
-            Record.from_line(line)
+            closed = Record.from_line(line)
             if pre is not None and line.startswith(pre):
-                found.append(1)
+                found.append(closed.steps)
 
         self._count = self._check_days(visit)
-        if found:
+        if found and found[0] >= rec.steps:
             # power cut after the day was closed but before today.txt was
-            # removed: the closed copy wins
+            # removed: the closed copy is the newer one (records only grow;
+            # an open record resumed from a closed day has more steps and wins)
             _remove(self._path(TODAY))
             return None
         return rec

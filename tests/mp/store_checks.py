@@ -183,6 +183,15 @@ def check_basic(store, root):
     assert st4.load() is None
     assert "today.txt" not in names(d)
     assert lines(st4)[-1] == r3.to_line() and st4.count() == 4
+    # an open record resumed from a closed day (the clock was set back onto it)
+    # has more steps than the closed copy: after a cut it is the one kept
+    r3.steps = 600
+    st4.checkpoint(r3)
+    st4b = store.Store(d)
+    resumed = st4b.load()
+    assert resumed is not None and resumed.steps == 600
+    st4b.close(resumed)
+    assert lines(st4b)[-1] == resumed.to_line() and st4b.count() == 4
     # erase keeps the boot counter
     st4.checkpoint(r3)
     st4.erase()
