@@ -207,6 +207,29 @@ def cmd_emulate(args):
         emu.close()
 
 
+def _db(args):
+    from . import store
+
+    return store.Database(args.db)
+
+
+def cmd_sync(args):
+    from . import sync
+
+    db = _db(args)
+    try:
+        result = sync.sync(db, args.port)
+    finally:
+        db.close()
+    parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
+    if result.uptime_records:
+        parts.append(f"{result.uptime_records} record(s) counted while its clock was unset, placed by uptime")
+    print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
+    print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + ("" if result.clock_was_set else " (it was unset: the device had lost power)"))
+    print(f"today {result.synced_at:%a %Y-%m-%d}: {result.today_steps:,} steps")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
     parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
@@ -224,6 +247,11 @@ def build_parser():
     _add_device_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("sync", help="copy the day records from the device into the database", description="Find the stepclip (USB 2E8A:0005, or --port), set its clock, fetch the days that are new or changed, and store them in the local database in one transaction.")
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython); the emulator's /dev/pts/N works too")
+    p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("emulate", help="run the firmware on an emulated device", description="Run the real firmware under the MicroPython unix port on an emulated board: its LIS3DH plays the device view of the traces one after another (then lies still), its flash is littlefs in a file, and its USB serial port is a pseudo-terminal. Prints 'port: /dev/pts/N' first; pyserial and stepclip open that path like a plugged-in Pico.")
     p.add_argument("traces", nargs="*", metavar="TRACE", help="trace CSV files to play")
@@ -243,12 +271,28 @@ def build_parser():
     return parser
 
 
+def _device_errors():
+    from . import device, protocol, store
+
+    return (
+        device.DeviceNotFound,
+        device.NotStepclip,
+        device.DeviceTimeout,
+        protocol.ProtocolError,
+        protocol.DeviceError,
+        store.DatabaseError,
+    )
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (UsageError, tracefile.TraceError, detector.RuntimeMissing, ValueError) as e:
+        print(f"stepclip: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except _device_errors() as e:
         print(f"stepclip: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as e:

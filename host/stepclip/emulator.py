@@ -24,6 +24,7 @@ from . import protocol as proto
 from . import trace as tracefile
 
 EPOCH_2000 = datetime(2000, 1, 1)
+FILL_DAYS = os.path.join(os.path.dirname(__file__), "mpy", "fill_days.py")
 
 
 def seconds_since_2000(when):
@@ -38,6 +39,19 @@ def device_samples(traces):
             tr = tracefile.read(tr)
         parts.append(sensor.device_view(tr).xyz)
     return np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int32)
+
+
+def fill_days(flash, last_day, n):
+    """Write n closed day records (the days before last_day, a date) into a new
+    flash image, with the firmware's own store under MicroPython."""
+    first = (last_day - EPOCH_2000.date()).days
+    proc = subprocess.run(
+        [detector.micropython_executable(), str(FILL_DAYS), str(detector.FIRMWARE_DIR), str(flash), str(first), str(n)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0 or "STORED" not in proc.stdout:
+        raise RuntimeError(f"filling the flash failed: {(proc.stderr or proc.stdout).strip()[-200:]}")
+    return int(proc.stdout.split()[-1])
 
 
 class Emulator:

@@ -1,4 +1,5 @@
-# Under MicroPython: fill a flash image with N closed day records before day FIRST.
+# Under MicroPython: fill a new flash image with N closed day records before day FIRST
+# (days since 2000-01-01), with the firmware's own store. Used by tests and benchmarks.
 #   micropython fill_days.py FIRMWARE_DIR FLASH FIRST_DAY N
 import sys
 

@@ -1,0 +1,152 @@
+"""Talking to a stepclip over USB serial (pyserial), with timeouts and retries.
+
+A Pico running MicroPython shows up as USB 2E8A:0005; the emulated device's
+pseudo-terminal (`stepclip emulate`) is opened by its path like any port.
+"""
+import time
+
+import serial
+from serial.tools import list_ports
+
+from . import protocol as proto
+
+PICO_USB_ID = (0x2E8A, 0x0005)
+PROTOCOLS = (1,)  # protocol versions this host speaks
+
+
+class DeviceNotFound(Exception):
+    pass
+
+
+class NotStepclip(Exception):
+    pass
+
+
+class DeviceTimeout(Exception):
+    pass
+
+
+def find_port():
+    """The path of the first Pico running MicroPython, by its USB id."""
+    for p in sorted(list_ports.comports(), key=lambda p: p.device):
+        if (p.vid, p.pid) == PICO_USB_ID:
+            return p.device
+    raise DeviceNotFound(
+        "no stepclip found: no USB serial device with id 2E8A:0005 (a Pico running MicroPython); "
+        "plug it in or name the port with --port"
+    )
+
+
+class Device:
+    """An open stepclip. Use as a context manager, or call close()."""
+
+    def __init__(self, port=None, timeout=2.0, retries=2):
+        self.port = port or find_port()
+        self.timeout = timeout
+        self.retries = retries
+        try:
+            self.serial = serial.Serial(self.port, 115200, timeout=timeout, write_timeout=timeout)
+        except (serial.SerialException, OSError) as e:
+            reason = getattr(e, "strerror", None) or str(e).split(":")[-1].strip() or "cannot open"
+            raise DeviceNotFound(f"{self.port}: cannot open: {reason}") from None
+        self.info = {}
+
+    def close(self):
+        try:
+            self.serial.close()
+        except (serial.SerialException, OSError):
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- lines ------------------------------------------------------------------------
+
+    def _readline(self, deadline):
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeviceTimeout("no reply")
+            self.serial.timeout = min(remaining, self.timeout)
+            try:
+                raw = self.serial.readline()
+            except (serial.SerialException, OSError) as e:
+                raise DeviceTimeout(f"the port failed ({e.__class__.__name__}): unplugged?") from None
+            if raw.endswith(b"\n"):
+                return raw
+            if not raw:
+                continue
+
+    def _ask_once(self, line, patience):
+        self.serial.reset_input_buffer()
+        try:
+            self.serial.write(line.encode("ascii") + b"\n")
+            self.serial.flush()
+        except (serial.SerialException, OSError) as e:
+            raise DeviceTimeout(f"cannot write to the port ({e.__class__.__name__}): unplugged?") from None
+        deadline = time.monotonic() + patience
+        lines = []
+        while True:
+            text = proto.check(self._readline(deadline))
+            if text.startswith(("S ", "END ")):
+                continue  # samples of a stream still arriving: not our reply
+            lines.append(text)
+            if text.startswith("OK"):
+                return lines
+            if text.startswith("ERR"):
+                _, code, message = (text.split(" ", 2) + ["", ""])[:3]
+                raise proto.DeviceError(code, message)
+            deadline = max(deadline, time.monotonic() + self.timeout)  # a long reply keeps coming
+
+    def ask(self, line, patience=None):
+        """Send one command; return its reply lines (the last is the OK line).
+
+        Retries on a timeout or a garbled reply; raises DeviceTimeout,
+        ProtocolError or DeviceError when it cannot get a good answer."""
+        patience = patience or self.timeout
+        for attempt in range(self.retries + 1):
+            try:
+                return self._ask_once(line, patience)
+            except (DeviceTimeout, proto.ProtocolError) as e:
+                last = e
+                time.sleep(0.1 * (attempt + 1))
+        if isinstance(last, DeviceTimeout):
+            raise DeviceTimeout(
+                f"{self.port}: no answer to {line.split()[0]} after {self.retries + 1} tries "
+                f"({last}); is the device busy or unplugged?"
+            )
+        raise last
+
+    # --- commands -----------------------------------------------------------------------
+
+    def identify(self):
+        """ID: the device's fields; NotStepclip if it is not a stepclip we can talk to."""
+        try:
+            lines = self.ask("ID")
+        except (DeviceTimeout, proto.ProtocolError, proto.DeviceError) as e:
+            raise NotStepclip(f"{self.port}: not a stepclip device (it does not answer ID: {e})") from None
+        info = proto.fields(lines[-1])
+        if info.get("device") != "stepclip":
+            raise NotStepclip(f"{self.port}: not a stepclip device (its ID reply has no device=stepclip)")
+        try:
+            version = int(info.get("proto", ""))
+        except ValueError:
+            version = None
+        if version not in PROTOCOLS:
+            raise NotStepclip(
+                f"{self.port}: stepclip protocol {info.get('proto')} is not one this host speaks "
+                f"({', '.join(map(str, PROTOCOLS))}): update stepclip"
+            )
+        self.info = info
+        return info
+
+    def set_time(self, when):
+        self.ask("TIME " + when.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    def records(self, since=None):
+        """DAYS [since]: list of (kind, record dict)."""
+        lines = self.ask("DAYS" + (" " + since.isoformat() if since else ""), patience=self.timeout * 3)
+        return [proto.record(t) for t in lines[:-1]]

@@ -1,0 +1,327 @@
+"""stepclip sync, end to end: emulated device (real firmware) → pty → pyserial → SQLite."""
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import tty
+from datetime import date, datetime
+
+import pytest
+
+from stepclip import detector, emulator, synth
+from stepclip import sync as syncmod
+from stepclip.store import Database, DatabaseError
+
+pytestmark = pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
+
+STEPCLIP = [sys.executable, "-m", "stepclip.cli"]
+TODAY = date.today()
+
+
+def walk(seed, seconds=60, cadence=105):
+    return synth.generate([synth.stand(3), synth.walk(seconds, cadence_spm=cadence), synth.stand(3)], rate_hz=25, seed=seed)
+
+
+def detect_count(*traces):
+    return detector.run(emulator.device_samples(traces), 25).counted
+
+
+def played(emu, seconds):
+    """Wait until the device's clock has run `seconds` since power-up."""
+    from stepclip.device import Device
+
+    def done():
+        with Device(emu.port) as dev:
+            return int(dev.identify()["uptime_s"]) >= seconds
+
+    assert emulator.wait_for(done, timeout=30, interval=0.1)
+
+
+def dump(path):
+    """Everything in the database, to compare before/after."""
+    con = sqlite3.connect(path)
+    try:
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall()) for t in ("devices", "days", "uptime", "boots", "plans")}
+    finally:
+        con.close()
+
+
+def run_cli(*argv):
+    return subprocess.run(STEPCLIP + [str(a) for a in argv], capture_output=True, text=True, timeout=60)
+
+
+# --- the whole path -------------------------------------------------------------------
+
+
+def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
+    tr = walk(1, seconds=90)
+    emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu.start()
+    try:
+        played(emu, tr.duration_s + 8)
+        proc = run_cli("sync", "--port", emu.port, "--db", tmp_path / "s.db")
+    finally:
+        emu.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "1 new day" in proc.stdout and f"{detect_count(tr):,} steps" in proc.stdout
+    with Database(tmp_path / "s.db") as db:
+        (device_id,) = db.devices()
+        daily = db.daily(device_id)
+    assert list(daily) == [TODAY]
+    assert daily[TODAY]["steps"] == detect_count(tr)
+    assert sum(daily[TODAY]["hours"]) == daily[TODAY]["steps"]
+
+
+def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp_path):
+    a, b = walk(2), walk(3)
+    db_path = tmp_path / "s.db"
+    emu = emulator.Emulator([a, b], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu.start()
+    try:
+        played(emu, a.duration_s + 2)
+        with Database(db_path) as db:
+            first = syncmod.sync(db, emu.port)
+        mid = dump(db_path)
+        played(emu, a.duration_s + b.duration_s + 8)
+        with Database(db_path) as db:
+            second = syncmod.sync(db, emu.port)
+            third = syncmod.sync(db, emu.port)
+            daily = db.daily(second.device_id)
+    finally:
+        emu.close()
+    assert first.days_new == [TODAY.isoformat()]
+    assert second.days_changed == [TODAY.isoformat()] and not second.days_new
+    assert not third.days_new and not third.days_changed and third.days_unchanged == 1
+    assert len(dump(db_path)["days"]) == 1  # replaced, never added twice
+    assert daily[TODAY]["steps"] == detect_count(a, b)
+    assert mid["days"][0][2] < daily[TODAY]["steps"]
+
+
+def test_steps_counted_with_the_clock_unset_are_placed_on_todays_date(tmp_path):
+    tr = walk(4)
+    emu = emulator.Emulator([tr], clock_unset=True, speed=100)
+    emu.start()
+    try:
+        played(emu, tr.duration_s + 8)
+        with Database(tmp_path / "s.db") as db:
+            result = syncmod.sync(db, emu.port)
+            daily = db.daily(result.device_id)
+            assert db.unplaced_steps(result.device_id) == 0
+    finally:
+        emu.close()
+    assert not result.clock_was_set and result.uptime_records == 1
+    assert daily[TODAY]["steps"] == detect_count(tr)
+
+
+def test_several_devices_share_a_database(tmp_path):
+    db_path = tmp_path / "s.db"
+    counts = {}
+    for seed, dev_id in ((5, "e0000000000000a1"), (6, "e0000000000000a2")):
+        tr = walk(seed, seconds=40 + 20 * seed)
+        emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100, device_id=dev_id)
+        emu.start()
+        try:
+            played(emu, tr.duration_s + 8)
+            with Database(db_path) as db:
+                syncmod.sync(db, emu.port)
+        finally:
+            emu.close()
+        counts[dev_id] = detect_count(tr)
+    with Database(db_path) as db:
+        assert sorted(db.devices()) == sorted(counts)
+        for dev_id, n in counts.items():
+            assert db.daily(dev_id)[TODAY]["steps"] == n
+
+
+# --- pulled out mid-way -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut_before", ["identify", "stop", "time", "days"])
+def test_a_sync_cut_at_any_step_leaves_the_database_as_it_was(tmp_path, cut_before):
+    flash = tmp_path / "flash.img"
+    db_path = tmp_path / "s.db"
+    day1, day2 = walk(7), walk(8, seconds=80)
+    start = datetime.combine(TODAY, datetime.min.time().replace(hour=9))
+    # a first, complete sync
+    emu = emulator.Emulator([day1], start=start, speed=100, flash=flash)
+    emu.start()
+    try:
+        played(emu, day1.duration_s + 8)
+        with Database(db_path) as db:
+            syncmod.sync(db, emu.port)
+    finally:
+        emu.interrupt()  # Ctrl-C: the device saves, as when mpremote takes over
+        emu.close()
+    before = dump(db_path)
+
+    # more walking; the cable is pulled at one step of the next sync
+    emu = emulator.Emulator([day2], start=start.replace(hour=11), speed=100, flash=flash)
+    emu.start()
+    played(emu, day2.duration_s + 8)
+    emu.interrupt()  # let it save what it counted, then the cable goes
+    emu = _restarted(emu, flash, start.replace(hour=12))
+
+    def pull(name):
+        if name == cut_before:
+            emu.stop()
+
+    with Database(db_path) as db:
+        with pytest.raises(Exception) as err:
+            syncmod.sync(db, emu.port, on_step=pull, timeout=0.5)
+        db.check()
+    emu.close()
+    assert "Traceback" not in str(err.value)
+    assert dump(db_path) == before
+
+    # plugged in again: the next sync completes with exact totals
+    emu = emulator.Emulator([], start=start.replace(hour=13), speed=100, flash=flash)
+    emu.start()
+    try:
+        with Database(db_path) as db:
+            result = syncmod.sync(db, emu.port)
+            daily = db.daily(result.device_id)
+    finally:
+        emu.close()
+    assert daily[TODAY]["steps"] == detect_count(day1) + detect_count(day2)
+
+
+def _restarted(old, flash, when):
+    old.close()
+    emu = emulator.Emulator([], start=when, speed=100, flash=flash)
+    emu.start()
+    return emu
+
+
+# --- bad inputs: one line, exit 2, database unchanged -------------------------------------
+
+
+def _fake_port(answer):
+    """A pseudo-terminal whose other end answers each line with answer(line)."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+
+    def serve():
+        buf = b""
+        while True:
+            try:
+                data = os.read(master, 1024)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                reply = answer(line)
+                if reply:
+                    os.write(master, reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return os.ttyname(slave), (master, slave)
+
+
+def _with_db(tmp_path):
+    db_path = tmp_path / "s.db"
+    with Database(db_path) as db, db.transaction():
+        db.put_device("e0000000000000ff", {"fw": "0.1.0", "proto": "1"}, datetime(2026, 11, 1))
+        db.put_day("e0000000000000ff", {"date": "2026-11-01", "steps": 4321, "brisk": 3, "overruns": 0, "hours": [0] * 24}, datetime(2026, 11, 1))
+    return db_path
+
+
+@pytest.mark.parametrize(
+    "name, answer, expected",
+    [
+        ("nonsense", lambda line: b"hello? what is " + line + b"\r\n", "not a stepclip"),
+        ("silent", lambda line: b"", "not a stepclip"),
+        ("bad checksum", lambda line: b"OK device=stepclip proto=1 id=x *00000000\n", "not a stepclip"),
+        ("other protocol", lambda line: _crc_line(b"OK device=stepclip proto=9 id=e0 boot=1 uptime_s=5"), "protocol 9"),
+    ],
+)
+def test_a_serial_device_that_is_not_a_stepclip_is_refused(tmp_path, name, answer, expected):
+    db_path = _with_db(tmp_path)
+    before = dump(db_path)
+    port, fds = _fake_port(answer)
+    try:
+        proc = run_cli("sync", "--port", port, "--db", db_path)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert dump(db_path) == before
+
+
+def _crc_line(text):
+    import binascii
+
+    return text + b" *%08x\n" % (binascii.crc32(text) & 0xFFFFFFFF)
+
+
+def test_garbled_days_reply_is_an_error_and_changes_nothing(tmp_path):
+    db_path = _with_db(tmp_path)
+    before = dump(db_path)
+
+    def answer(line):
+        if line.startswith(b"ID"):
+            return _crc_line(b"OK device=stepclip proto=1 id=e0000000000000ff boot=1 uptime_s=5 clock=set")
+        if line.startswith(b"DAYS"):
+            good = _crc_line(b"DAY date=2026-11-02 steps=10 brisk=0 overruns=0 hours=" + b",".join([b"0"] * 24))
+            return good[:20] + b"X" + good[21:]  # one flipped byte: the checksum fails
+        return _crc_line(b"OK")
+
+    port, fds = _fake_port(answer)
+    try:
+        proc = run_cli("sync", "--port", port, "--db", db_path)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert proc.returncode == 2
+    assert "checksum" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert dump(db_path) == before
+
+
+def test_a_port_that_does_not_exist(tmp_path):
+    proc = run_cli("sync", "--port", "/dev/does-not-exist", "--db", tmp_path / "s.db")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("stepclip: /dev/does-not-exist: cannot open")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_locked_database(tmp_path):
+    db_path = _with_db(tmp_path)
+    tr = walk(9)
+    emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu.start()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        played(emu, tr.duration_s + 8)
+        proc = run_cli("sync", "--port", emu.port, "--db", db_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        emu.close()
+    assert proc.returncode == 2
+    assert "locked" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_corrupt_database_file_is_refused_and_left_alone(tmp_path):
+    db_path = tmp_path / "s.db"
+    garbage = b"SQLite format 3\x00" + os.urandom(4000)
+    db_path.write_bytes(garbage)
+    proc = run_cli("sync", "--port", "/dev/does-not-exist", "--db", db_path)
+    assert proc.returncode == 2
+    assert str(db_path) in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert db_path.read_bytes() == garbage
+
+
+def test_a_database_from_a_newer_stepclip_is_refused(tmp_path):
+    db_path = tmp_path / "s.db"
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    with pytest.raises(DatabaseError, match="newer stepclip"):
+        Database(db_path)
