@@ -43,16 +43,14 @@ test: $(STAMP) tools
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	@mkdir -p $(OUT)
-	$(VENV)/bin/stepclip synth $(OUT)/demo-walk.csv
-	$(VENV)/bin/stepclip detect $(OUT)/demo-walk.csv --plot $(OUT)/demo-walk.png
-	$(VENV)/bin/stepclip detect $(OUT)/demo-walk.csv --runtime micropython
+	$(VENV)/bin/stepclip demo --out $(OUT)/demo
 
 evaluate: $(STAMP)
 	$(VENV)/bin/stepclip evaluate ../shared/datasets
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detector.py
+	$(PY) benchmarks/bench_host.py
 
 # hardware/: wiring diagram (SVG, PNG), power budget (power.md), enclosure STL (out/)
 hardware: $(STAMP) tools

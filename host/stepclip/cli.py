@@ -7,8 +7,10 @@ from pathlib import Path
 
 from stepclip_firmware import config
 
-from . import __version__, detector, evaluate, sensor
-from . import trace as tracefile
+from . import __version__
+
+# Modules are imported inside the commands that need them, so that a quick
+# command (report, sync) does not pay for numpy, scipy or matplotlib.
 
 EXIT_BAD_INPUT = 2
 
@@ -21,11 +23,13 @@ def _add_device_options(p):
     p.add_argument("--rate", type=float, metavar="HZ", help=f"device sample rate (default {config.RATE_HZ})")
     p.add_argument("--range", type=int, dest="range_g", metavar="G", help=f"sensor full scale in g: 2, 4, 8, 16 (default {config.RANGE_G})")
     p.add_argument("--bits", type=int, metavar="N", help=f"sensor resolution: 8, 10, 12 (default {config.RESOLUTION_BITS})")
-    p.add_argument("--runtime", choices=detector.RUNTIMES, default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
+    p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
 def _settings(args):
+    from . import sensor
+
     rate = args.rate if args.rate is not None else config.RATE_HZ
     range_g = args.range_g if args.range_g is not None else config.RANGE_G
     bits = args.bits if args.bits is not None else config.RESOLUTION_BITS
@@ -51,6 +55,9 @@ def _num(v, fmt="d"):
 
 
 def cmd_detect(args):
+    from . import detector, sensor
+    from . import trace as tracefile
+
     s = _settings(args)
     if args.plot and len(args.traces) > 1:
         plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
@@ -100,6 +107,9 @@ def _progress(items, enabled):
 
 
 def cmd_evaluate(args):
+    from . import evaluate
+    from . import trace as tracefile
+
     s = _settings(args)
     paths = evaluate.find_traces(args.paths)
     if not paths:
@@ -156,6 +166,7 @@ def _print_evaluation(s, results, folders, placements):
 
 def cmd_synth(args):
     from . import synth
+    from . import trace as tracefile
 
     tr = synth.demo_trace(seed=args.seed, rate_hz=args.rate)
     tracefile.write(args.out, tr)
@@ -174,6 +185,7 @@ def _parse_start(text):
 
 def cmd_emulate(args):
     from . import emulator
+    from . import trace as tracefile
 
     if args.speed <= 0:
         raise UsageError(f"--speed must be positive, not {args.speed:g}")
@@ -207,6 +219,11 @@ def cmd_emulate(args):
         emu.close()
 
 
+def _add_db_options(p):
+    p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    p.add_argument("--device", metavar="ID", help="which device (default: the last synced)")
+
+
 def _db(args):
     from . import store
 
@@ -227,6 +244,53 @@ def cmd_sync(args):
     print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
     print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + ("" if result.clock_was_set else " (it was unset: the device had lost power)"))
     print(f"today {result.synced_at:%a %Y-%m-%d}: {result.today_steps:,} steps")
+    return 0
+
+
+def cmd_plan(args):
+    from . import report
+
+    with _db(args) as db:
+        if any(v is not None for v in (args.age, args.target, args.baseline, args.start)):
+            report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline, start=args.start)
+        summary = report.plan_summary(db, args.device)
+    print(json.dumps(summary, indent=2) if args.json else report.render_plan(summary))
+    return 0
+
+
+def cmd_report(args):
+    from . import report
+
+    with _db(args) as db:
+        r = report.build(db, args.device, week=args.week, weeks=args.weeks)
+        if args.plot:
+            report.plot(db, args.device, args.plot, weeks=max(args.weeks, 4) if args.weeks == 1 else args.weeks, week=args.week)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(report.render(r))
+    if args.plot:
+        print(f"chart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_export(args):
+    from contextlib import nullcontext
+
+    from . import report
+
+    with _db(args) as db:
+        with open(args.out, "w", newline="") if args.out else nullcontext(sys.stdout) as f:
+            n = report.export_csv(db, f, args.device)
+    if args.out:
+        print(f"wrote {n} day records to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args):
+    from . import demo
+
+    demo.run(args.out)
     return 0
 
 
@@ -253,6 +317,33 @@ def build_parser():
     p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
     p.set_defaults(func=cmd_sync)
 
+    p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
+    p.add_argument("--age", metavar="N", help="the walker's age: sets the target (8,000 under 60, 6,000 from 60)")
+    p.add_argument("--target", metavar="N", help="daily target in steps (instead of the age rule)")
+    p.add_argument("--baseline", metavar="N", help="daily steps to start from (default: the first synced week's average)")
+    p.add_argument("--start", metavar="DATE", help="first day of the plan, YYYY-MM-DD (default: the first synced day)")
+    _add_db_options(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("report", help="this week against the plan", description="The week day by day against its goal, the weekly average, days met, brisk minutes, the streak of weeks met and next week's goal.")
+    p.add_argument("--week", metavar="DATE", help="show the plan week that contains this date, YYYY-MM-DD (default: today)")
+    p.add_argument("--weeks", type=int, default=1, metavar="N", help="how many weeks, ending with that one (default 1; the chart shows at least 4)")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw daily steps as bars and the goal as a step line")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("export", help="all day records as CSV", description="Write all day records (date, device, steps, brisk minutes, overruns, steps per hour) as CSV.")
+    p.add_argument("--format", choices=("csv",), default="csv", help="output format (csv)")
+    p.add_argument("--out", metavar="FILE", help="write to this file (default: standard output)")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for three synthetic weeks of the walking plan (one missed day), sync it into a temporary database, print the report and write the chart. Under a minute; no hardware needed.")
+    p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
+    p.set_defaults(func=cmd_demo)
+
     p = sub.add_parser("emulate", help="run the firmware on an emulated device", description="Run the real firmware under the MicroPython unix port on an emulated board: its LIS3DH plays the device view of the traces one after another (then lies still), its flash is littlefs in a file, and its USB serial port is a pseudo-terminal. Prints 'port: /dev/pts/N' first; pyserial and stepclip open that path like a plugged-in Pico.")
     p.add_argument("traces", nargs="*", metavar="TRACE", help="trace CSV files to play")
     p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
@@ -271,16 +362,22 @@ def build_parser():
     return parser
 
 
-def _device_errors():
-    from . import device, protocol, store
+def _input_errors():
+    """Exceptions that mean bad input or a device/database problem: one line, exit 2."""
+    from . import detector, device, protocol, store
+    from . import trace as tracefile
 
     return (
+        UsageError,
+        ValueError,  # includes TraceError and ReportError
+        detector.RuntimeMissing,
         device.DeviceNotFound,
         device.NotStepclip,
         device.DeviceTimeout,
         protocol.ProtocolError,
         protocol.DeviceError,
         store.DatabaseError,
+        tracefile.TraceError,
     )
 
 
@@ -289,20 +386,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, tracefile.TraceError, detector.RuntimeMissing, ValueError) as e:
-        print(f"stepclip: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except _device_errors() as e:
-        print(f"stepclip: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except RuntimeError as e:
-        print(f"stepclip: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("stepclip: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        if isinstance(e, _input_errors()):
+            print(f"stepclip: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(e, RuntimeError):
+            print(f"stepclip: {e}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ The rules (from ../shared/reference/walking-plan.md and issue 4):
   goal = target from week 1. Each following week's goal is 500 above the last,
   capped at the target, but a week whose goal was not met keeps its goal for the
   next week (the ramp then resumes from there).
-- Met: the week's daily average over its days with data >= its goal. A week with
-  no data is not met. A day is met when its steps >= the goal.
+- Met: the week's daily average over its days with data (rounded to whole steps,
+  as shown) >= its goal. A week with no data is not met. A day is met when its
+  steps >= the goal.
 - Streak: consecutive met weeks, counting back from the last complete week (one
   whose last day is before today); the running week does not count yet.
 """
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
@@ -87,7 +89,7 @@ class Week:
 
 def round_goal(steps):
     """Nearest multiple of ROUND_TO, halves up (3,225 -> 3,250; 3,224 -> 3,200)."""
-    return int((int(round(steps)) + ROUND_TO // 2) // ROUND_TO * ROUND_TO)
+    return int(math.floor(steps / ROUND_TO + 0.5)) * ROUND_TO
 
 
 def _mean(values):
@@ -181,10 +183,11 @@ def week_start(plan, index):
     return plan.start + timedelta(WEEK * index)
 
 
-def _summarize(index, start, goal, daily, today):
+def summarize_week(index, start, goal, daily, today):
+    """The Week of seven days from start with this goal (None: no goal)."""
     end = start + timedelta(WEEK - 1)
     steps = [daily[d] for d in (start + timedelta(i) for i in range(WEEK)) if d in daily]
-    avg = _mean(steps)
+    avg = _round_half_up(_mean(steps))  # whole steps: "met" agrees with the average shown
     if goal is None:
         met = None
         days_met = 0
@@ -192,7 +195,7 @@ def _summarize(index, start, goal, daily, today):
         met = avg is not None and avg >= goal
         days_met = sum(1 for s in steps if s >= goal)
     complete = end < today
-    return Week(index, start, end, goal, len(steps), _round_half_up(avg), met, days_met, complete)
+    return Week(index, start, end, goal, len(steps), avg, met, days_met, complete)
 
 
 def weeks(plan, daily, until, first=None, today=None):
@@ -214,7 +217,7 @@ def weeks(plan, daily, until, first=None, today=None):
             goal = first_goal(plan)
         elif out[-1].met:
             goal = min(plan.target, goal + STEP_UP)
-        out.append(_summarize(k, week_start(plan, k), goal, daily, today))
+        out.append(summarize_week(k, week_start(plan, k), goal, daily, today))
     return [w for w in out if w.index >= lo]
 
 

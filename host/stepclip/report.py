@@ -229,12 +229,14 @@ def build(db, device_id=None, week=None, weeks=1, today=None):
         last = walking.week_index(p, anchor)
         all_weeks = walking.weeks(p, steps, anchor, first=min(0, last - n + 1), today=today)
         shown = [w for w in all_weeks if w.index > last - n]
+        done = [w for w in all_weeks if w.index >= 1 and w.complete and w.goal is not None]
         streak = walking.streak([w for w in all_weeks if w.index >= 0])
+        weeks_met, weeks_done = sum(1 for w in done if w.met), len(done)
         nxt = walking.next_goal(p, steps, today, week_of=anchor)
     else:  # no data and no start: calendar weeks, no goals
         first = _monday(anchor) - timedelta(7 * (n - 1))
-        shown = [walking._summarize(None, first + timedelta(7 * i), None, steps, today) for i in range(n)]
-        streak, nxt = 0, None
+        shown = [walking.summarize_week(None, first + timedelta(7 * i), None, steps, today) for i in range(n)]
+        streak, nxt, weeks_met, weeks_done = 0, None, 0, 0
     out_weeks, out_days = [], []
     for w in shown:
         days = []
@@ -270,6 +272,8 @@ def build(db, device_id=None, week=None, weeks=1, today=None):
         "weeks": out_weeks,
         "days": out_days,
         "streak": streak,
+        "weeks_met": weeks_met,  # complete weeks with a goal, up to the last shown, that met it
+        "weeks_done": weeks_done,  # complete weeks with a goal, up to the last shown
         "next_week": nxt,
         "unplaced_steps": unplaced,
         "disclaimer": DISCLAIMER,
@@ -331,11 +335,15 @@ def render(report):
                 lines.append(f"  {label}  {d['steps']:>{steps_w},}")
             else:
                 mark = "  met" if d["met"] else ""
+                if d["date"] == report["today"]:
+                    mark += "  (today, so far)"
                 lines.append(f"  {label}  {d['steps']:>{steps_w},} / {d['goal']:,}  {_bar(d['pct'])}  {d['pct']:>3}%{mark}")
         lines.append(_week_line(w))
     lines.append("")
     s = report["streak"]
-    lines.append(f"Streak: {s} week{'s' if s != 1 else ''} in a row with the goal met" if s else "Streak: no week met in a row yet")
+    done = report["weeks_done"]
+    tally = f" ({report['weeks_met']} of {done} complete week{'s' if done != 1 else ''} met)" if done else " (no complete week with a goal yet)"
+    lines.append(f"Streak: {s} week{'s' if s != 1 else ''} in a row with the goal met{tally}")
     shown_last = report["weeks"][-1] if report["weeks"] else None
     label = "this week's" if shown_last and shown_last["running"] else "that week's"
     lines.append(_next_line(report["next_week"], label))
@@ -395,10 +403,19 @@ def plot_report(report, out_png):
     from matplotlib.patches import Patch
 
     handles, _ = ax.get_legend_handles_labels()
-    handles += [Patch(color="#2e7d32", label="day met"), Patch(color="#64b5f6", label="below goal")]
-    if any(d["goal"] is None for d in days):
-        handles.append(Patch(color="#9e9e9e", label="baseline week / no goal"))
+    if not any(g == g for g in gy):  # no goal shown: no goal line in the legend
+        handles = [h for h in handles if h.get_label() != "daily goal"]
+    with_data = [d for d in days if d["steps"] is not None]
+    for color, label, used in (
+        ("#2e7d32", "day met", any(d["met"] for d in with_data)),
+        ("#64b5f6", "below goal", any(d["met"] is False for d in with_data)),
+        ("#9e9e9e", "baseline week / no goal", any(d["goal"] is None for d in with_data)),
+    ):
+        if used:
+            handles.append(Patch(color=color, label=label))
     ax.legend(handles=handles, loc="upper left", fontsize=8, ncol=2, framealpha=0.9)
+    if not with_data:
+        ax.text(0.5, 0.45, "no data in these weeks", transform=ax.transAxes, ha="center", va="center", color="#555555")
     top = max([target] + heights + [g for g in gy if g == g])
     ax.set_ylim(0, top * 1.4)  # room for the legend above the target line
     ax.set_xlim(xn[0] - 0.6, xn[-1] + 0.6)

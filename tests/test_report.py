@@ -1,0 +1,285 @@
+"""stepclip report, plan and export (host/stepclip/report.py) on temporary databases.
+
+The 2-year timing (build + render) is printed to the terminal.
+"""
+import csv
+import io
+import json
+import random
+import time
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from stepclip import report
+from stepclip.store import Database
+
+INFO = {"fw": "0.1.0", "proto": "1", "board": "emulated", "micropython": "1.29.0"}
+START = date(2026, 11, 2)  # a Monday
+TODAY = date(2026, 11, 25)  # a Wednesday, in week 3
+WHEN = datetime(2026, 11, 25, 20, 0)
+
+# baseline week 3,000 a day; week 1 (goal 3,500) met; week 2 (goal 4,000) missed on one
+# missing day; week 3 (goal 4,000 again) running, three days so far
+STEPS_A = (
+    [2900, 3100, 3000, 3000, 2800, 3200, 3000]
+    + [3600, 3400, 3700, 3500, 3500, 3600, 3200]
+    + [4100, 3900, None, 3800, 4200, 3700, 3900]
+    + [5234, 4100, 3000]
+)
+
+
+def day(d, steps, brisk=0, overruns=0):
+    hours = [0] * 24
+    hours[9] = steps // 3
+    hours[17] = steps - steps // 3
+    return {"date": d.isoformat(), "steps": steps, "brisk": brisk, "overruns": overruns, "hours": hours}
+
+
+def fill(db, device_id, start, steps, when=WHEN, brisk=lambda i: i % 5, overruns=lambda i: 0):
+    with db.transaction():
+        db.put_device(device_id, INFO, when)
+        for i, s in enumerate(steps):
+            if s is not None:
+                db.put_day(device_id, day(start + timedelta(i), s, brisk(i), overruns(i)), when)
+
+
+@pytest.fixture
+def db(tmp_path):
+    d = Database(tmp_path / "x.db")
+    fill(d, "pico-a", START, STEPS_A)
+    yield d
+    d.close()
+
+
+def test_json_has_the_documented_fields(db):
+    r = report.build(db, today=TODAY)
+    r = json.loads(json.dumps(r))  # JSON-ready
+    for key in ("device", "today", "week_of", "plan", "weeks", "days", "streak", "weeks_met", "weeks_done", "next_week", "unplaced_steps", "disclaimer"):
+        assert key in r
+    assert r["device"] == "pico-a" and r["disclaimer"] == "General guidance, not medical advice."
+    assert len(r["days"]) == 7 and len(r["weeks"]) == 1
+    assert [d["date"] for d in r["days"]] == [(START + timedelta(21 + i)).isoformat() for i in range(7)]
+    first = r["days"][0]
+    assert first == {"date": "2026-11-23", "weekday": "Mon", "steps": 5234, "goal": 4000, "met": True, "pct": 131, "brisk": 21 % 5, "future": False}
+    assert r["days"][2]["steps"] == 3000 and r["days"][2]["met"] is False
+    assert r["days"][3]["steps"] is None and r["days"][3]["future"] is True
+    w = r["weeks"][0]
+    for key in ("index", "start", "end", "goal", "days_with_data", "average", "met", "days_met", "complete", "brisk_minutes", "running", "days"):
+        assert key in w
+    assert (w["index"], w["goal"], w["days_with_data"], w["average"], w["days_met"]) == (3, 4000, 3, 4111, 2)
+    assert w["met"] is True and w["complete"] is False and w["running"] is True
+    assert w["brisk_minutes"] == sum(i % 5 for i in range(21, 24))
+    p = r["plan"]
+    assert (p["baseline"], p["baseline_source"], p["target"], p["target_source"], p["start"], p["start_source"]) == (
+        3000, "first week", 8000, "default", START.isoformat(), "first data")
+    assert r["streak"] == 0  # week 2 missed (a missing day is not a zero, but 3,933 < 4,000)
+    assert r["next_week"]["goal"] == 4500 and r["next_week"]["goal_if_missed"] == 4000
+    assert r["unplaced_steps"] == 0
+
+
+def test_several_weeks_and_a_past_week(db):
+    r = report.build(db, today=TODAY, weeks=4)
+    assert [w["index"] for w in r["weeks"]] == [0, 1, 2, 3]
+    assert [w["goal"] for w in r["weeks"]] == [None, 3500, 4000, 4000]
+    assert [w["met"] for w in r["weeks"]] == [None, True, False, True]
+    assert len(r["days"]) == 28
+    r = report.build(db, week="2026-11-12", today=TODAY)  # week 1, ISO string as on the command line
+    assert r["weeks"][0]["index"] == 1 and r["weeks"][0]["complete"]
+    assert r["streak"] == 1 and (r["weeks_met"], r["weeks_done"]) == (1, 1)
+    assert r["next_week"] == {"index": 2, "start": "2026-11-16", "goal": 4000, "goal_if_missed": 4000, "decided": True, "this_goal": 3500}
+    r = report.build(db, week=date(2026, 10, 20), weeks=1, today=TODAY)  # before the plan
+    assert r["weeks"][0]["index"] == -2 and all(d["steps"] is None and d["goal"] is None for d in r["days"])
+    assert "before the plan" in report.render(r)
+
+
+def test_table_shows_each_day_and_the_disclaimer_once(db):
+    text = report.render(report.build(db, today=TODAY, weeks=2))
+    print(text)
+    for i in range(14):
+        d = START + timedelta(14 + i)
+        assert sum(1 for line in text.splitlines() if d.isoformat() in line and line.strip().startswith(d.strftime("%a"))) == 1
+    assert text.count("General guidance, not medical advice.") == 1
+    assert text.count("not medical advice") == 1
+    assert "Mon 2026-11-23   5,234 / 4,000  ████████████████████  131%  met" in text
+    assert "Wed 2026-11-25   3,000 / 4,000  ███████████████░░░░░   75%" in text
+    assert "Wed 2026-11-18       - / 4,000  no data" in text
+    assert "average 3,933 / 4,000 a day over 6 days with data: not met" in text
+    assert "2 of 7 days met" in text and "brisk minutes" in text
+    assert "Streak: 0 weeks in a row with the goal met (1 of 2 complete weeks met)" in text
+    assert "Wed 2026-11-25   3,000 / 4,000  ███████████████░░░░░   75%  (today, so far)" in text
+    assert "Next week (from Mon 2026-11-30): 4,500 a day if this week's average reaches 4,000, otherwise 4,000 again" in text
+    assert "target 8,000 (under 60; set --age or --target)" in text
+
+
+def test_baseline_week_and_provisional_baseline(tmp_path):
+    d = Database(tmp_path / "x.db")
+    fill(d, "pico-a", START, [3000, 3200])
+    r = report.build(d, today=START + timedelta(1))
+    assert r["plan"]["provisional"] and r["plan"]["baseline"] == 3100
+    text = report.render(r)
+    assert "Week 0, the baseline week" in text and "provisional" in text
+    assert "Next week (from Mon 2026-11-09): 3,600 a day (the baseline + 500; provisional" in text
+    assert text.count("not medical advice") == 1
+
+
+def test_a_device_without_data(tmp_path):
+    d = Database(tmp_path / "x.db")
+    with d.transaction():
+        d.put_device("pico-a", INFO, WHEN)
+    r = report.build(d, today=TODAY)
+    assert len(r["days"]) == 7 and all(x["steps"] is None for x in r["days"])
+    assert r["days"][0]["date"] == "2026-11-23"  # calendar week
+    text = report.render(r)
+    assert "No data yet" in text and text.count("not medical advice") == 1
+    s = report.plan_summary(d, today=TODAY)
+    assert s["plan"]["baseline"] is None and s["next_week"] is None
+    assert "not medical advice" in report.render_plan(s)
+
+
+def test_empty_database_and_unknown_device(tmp_path):
+    d = Database(tmp_path / "x.db")
+    with pytest.raises(report.ReportError, match="no device"):
+        report.build(d)
+    with pytest.raises(ValueError, match="stepclip sync"):
+        report.plan_summary(d)
+    fill(d, "pico-a", START, [3000])
+    with pytest.raises(report.ReportError, match="no device 'pico-z'.*known: pico-a"):
+        report.build(d, "pico-z")
+    with pytest.raises(report.ReportError, match="--week"):
+        report.build(d, week="last tuesday")
+    with pytest.raises(report.ReportError, match="--weeks"):
+        report.build(d, weeks=0)
+
+
+def test_plot_writes_a_png(db, tmp_path):
+    out = tmp_path / "chart.png"
+    r = report.plot(db, None, out, weeks=4, today=TODAY)
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000
+    assert len(r["days"]) == 28
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(out))
+    assert img.shape[0] >= 300 and img.shape[1] >= 600
+
+
+def test_export_csv_round_trips_the_counts(db, tmp_path):
+    # one more device, overruns, and steps counted while the clock was unset placed on 2026-11-18
+    fill(db, "pico-b", START, [1000, 2000], overruns=lambda i: 3 * i)
+    with db.transaction():
+        db.put_boot("pico-a", 4, datetime(2026, 11, 18, 8, 0))
+        hours = [0] * 24
+        hours[2] = 700  # uptime hour 2 = 10:00
+        db.put_uptime("pico-a", {"boot": 4, "uptime_day": 0, "steps": 700, "brisk": 4, "overruns": 0, "hours": hours}, WHEN)
+    buf = io.StringIO()
+    n = report.export_csv(db, buf)
+    rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert n == len(rows) == 23 + 1 + 2  # pico-a: 23 dated days + the placed day; pico-b: 2
+    assert list(rows[0]) == report.CSV_FIELDS
+    got = {(r["device"], r["date"]): r for r in rows}
+    for i, s in enumerate(STEPS_A):
+        if s is not None:
+            r = got["pico-a", (START + timedelta(i)).isoformat()]
+            assert int(r["steps"]) == s and int(r["brisk"]) == i % 5 and r["includes_placed"] == "0"
+            assert sum(int(r[f"h{h:02d}"]) for h in range(24)) == s
+    placed = got["pico-a", "2026-11-18"]
+    assert (int(placed["steps"]), int(placed["placed_steps"]), placed["includes_placed"], int(placed["h10"])) == (700, 700, "1", 700)
+    assert int(placed["brisk"]) == 4
+    assert [(r["date"], int(r["steps"]), int(r["overruns"])) for r in rows if r["device"] == "pico-b"] == [
+        ("2026-11-02", 1000, 0), ("2026-11-03", 2000, 3)]
+    # one device only; the report puts the placed steps on their date too
+    buf = io.StringIO()
+    assert report.export_csv(db, buf, "pico-b") == 2
+    assert "pico-a" not in buf.getvalue()
+    r = report.build(db, "pico-a", week="2026-11-18", today=TODAY)
+    assert [x["steps"] for x in r["days"]][2] == 700
+
+
+def test_unplaced_steps_are_reported(db):
+    with db.transaction():
+        db.put_uptime("pico-a", {"boot": 9, "uptime_day": 0, "steps": 1234, "brisk": 0, "overruns": 0, "hours": [1234] + [0] * 23}, WHEN)
+    r = report.build(db, today=TODAY)
+    assert r["unplaced_steps"] == 1234
+    assert "1,234 steps counted while the clock was unset" in report.render(r)
+
+
+def test_two_devices_are_kept_apart(db):
+    fill(db, "pico-b", START + timedelta(14), [8000] * 10, when=WHEN + timedelta(hours=1))
+    assert db.devices()[0] == "pico-b"
+    rb = report.build(db, today=TODAY)  # default: the most recently synced
+    assert rb["device"] == "pico-b"
+    assert rb["plan"]["start"] == (START + timedelta(14)).isoformat() and rb["plan"]["baseline"] == 8000
+    assert [d["steps"] for d in rb["days"]] == [8000] * 3 + [None] * 4  # week 1 of pico-b's plan
+    assert rb["weeks"][0]["goal"] == 8000  # baseline 8,000: the target from week 1
+    ra = report.build(db, "pico-a", today=TODAY)
+    assert ra["plan"]["baseline"] == 3000 and [d["steps"] for d in ra["days"]][:3] == [5234, 4100, 3000]
+    report.set_plan(db, "pico-b", age=70)
+    assert db.plan("pico-b")["age"] == 70 and db.plan("pico-a")["age"] is None
+    assert report.build(db, "pico-b", today=TODAY)["plan"]["target"] == 6000
+    assert report.build(db, "pico-a", today=TODAY)["plan"]["target"] == 8000
+
+
+def test_set_plan_and_plan_summary(db):
+    s = report.plan_summary(db, today=TODAY)
+    assert s["settings"] == {"age": None, "target": None, "baseline": None, "start": None}
+    assert s["this_week"]["goal"] == 4000 and s["next_week"]["goal"] == 4500
+    text = report.render_plan(s)
+    print(text)
+    assert "target 8,000 (under 60; set --age or --target)" in text and text.count("not medical advice") == 1
+    report.set_plan(db, None, age="64")  # strings as argparse gives them
+    assert db.plan("pico-a")["age"] == 64
+    assert report.plan_summary(db, today=TODAY)["plan"]["target"] == 6000
+    report.set_plan(db, target=7000)
+    p = report.plan_summary(db, today=TODAY)["plan"]
+    assert (p["target"], p["target_source"], p["age"]) == (7000, "set", 64)
+    report.set_plan(db, age=50)  # a new age: the target follows it again
+    assert report.plan_summary(db, today=TODAY)["plan"]["target"] == 8000
+    report.set_plan(db, baseline="2,500", start="2026-11-09")
+    s = report.plan_summary(db, today=TODAY)
+    p = s["plan"]
+    assert (p["baseline"], p["baseline_source"], p["start"], p["start_source"]) == (2500, "set", "2026-11-09", "set")
+    assert "baseline 2,500 (set by you)" in report.render_plan(s)
+    report.set_plan(db, baseline="auto", start="auto")
+    p = report.plan_summary(db, today=TODAY)["plan"]
+    assert (p["baseline"], p["start"]) == (3000, START.isoformat())
+    before = db.plan("pico-a")
+    for bad, match in (({"age": 60, "target": 6000}, "not both"), ({"start": "2026-13-01"}, "--start"),
+                       ({"target": "lots"}, "--target"), ({"age": 300}, "--age"), ({"baseline": -1}, "--baseline")):
+        with pytest.raises(ValueError, match=match):
+            report.set_plan(db, **bad)
+    assert db.plan("pico-a") == before
+
+
+def test_future_plan_start(db):
+    report.set_plan(db, start="2026-12-07")
+    r = report.build(db, today=TODAY)
+    assert r["weeks"][0]["index"] == -2 and r["next_week"]["index"] == 0
+    text = report.render(r)
+    assert "Plan starts from Mon 2026-12-07 with a baseline week" in text
+    assert "the plan starts on 2026-12-07" in report.plan_summary(db, today=TODAY)["plan"]["notes"]
+
+
+def test_two_years_build_and_render_time(tmp_path, capsys):
+    d = Database(tmp_path / "big.db")
+    rnd = random.Random(7)
+    first = TODAY - timedelta(729)
+    with d.transaction():
+        d.put_device("pico-a", INFO, WHEN)
+        for i in range(730):
+            hours = [rnd.randint(0, 700) if 7 <= h <= 21 else 0 for h in range(24)]
+            d.put_day("pico-a", {"date": (first + timedelta(i)).isoformat(), "steps": sum(hours), "brisk": rnd.randint(0, 40), "overruns": 0, "hours": hours}, WHEN)
+    d.close()
+    t0 = time.perf_counter()
+    d = Database(tmp_path / "big.db")
+    r = report.build(d, today=TODAY)
+    text = report.render(r)
+    elapsed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report.render(report.build(d, today=TODAY, weeks=104))
+    elapsed104 = time.perf_counter() - t0
+    d.close()
+    with capsys.disabled():
+        print(f"\n[report] 2 years (730 days): open + build + render {elapsed * 1000:.1f} ms (1 week shown), {elapsed104 * 1000:.1f} ms (104 weeks shown)")
+    assert r["weeks"][0]["index"] == 104 and text.count("not medical advice") == 1
+    assert elapsed < 2.0 and elapsed104 < 2.0
