@@ -136,3 +136,42 @@ def test_every_command_has_help():
     for argv in ([], ["detect"], ["evaluate"]):
         proc = subprocess.run(STEPCLIP + argv + ["--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: stepclip" in proc.stdout
+
+
+@pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
+def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
+    proc = subprocess.run(STEPCLIP + ["demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "synthetic" in out and "21 days synced" in out
+    assert out.count("General guidance, not medical advice.") == 1
+    assert (tmp_path / "stepclip-demo.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"chart: {tmp_path / 'stepclip-demo.png'}" in out
+    # every day the device counted exactly what the synthetic walker walked
+    for line in out.splitlines():
+        if "walked" in line:
+            words = line.split()
+            assert words[3] == words[7], line
+
+
+def test_plan_report_and_export_on_a_database(tmp_path, capsys):
+    from datetime import date, datetime, timedelta
+
+    from stepclip.store import Database
+
+    db_path = tmp_path / "s.db"
+    first = date(2026, 11, 2)
+    with Database(db_path) as db, db.transaction():
+        db.put_device("e0000000000000c1", {"fw": "0.1.0", "proto": "1"}, datetime(2026, 11, 27))
+        for i in range(21):
+            db.put_day("e0000000000000c1", {"date": (first + timedelta(days=i)).isoformat(), "steps": 3000 + 100 * i, "brisk": 5, "overruns": 0, "hours": [0] * 24}, datetime(2026, 11, 27))
+    code, out, _ = run_cli(capsys, "plan", "--age", "64", "--db", db_path)
+    assert code == 0 and "6,000" in out
+    code, out, _ = run_cli(capsys, "report", "--json", "--db", db_path, "--week", "2026-11-20")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"date", "steps"} <= set(doc["days"][0])
+    code, out, _ = run_cli(capsys, "export", "--db", db_path)
+    assert code == 0 and len(out.strip().splitlines()) == 22
+    code, _, err = run_cli(capsys, "plan", "--age", "sixty", "--db", db_path)
+    assert code == 2 and "age" in err

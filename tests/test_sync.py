@@ -1,4 +1,5 @@
 """stepclip sync, end to end: emulated device (real firmware) → pty → pyserial → SQLite."""
+import json
 import os
 import sqlite3
 import subprocess
@@ -71,6 +72,10 @@ def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
     assert list(daily) == [TODAY]
     assert daily[TODAY]["steps"] == detect_count(tr)
     assert sum(daily[TODAY]["hours"]) == daily[TODAY]["steps"]
+    report = run_cli("report", "--json", "--db", tmp_path / "s.db")
+    assert report.returncode == 0, report.stderr
+    days = {d["date"]: d["steps"] for d in json.loads(report.stdout)["days"]}
+    assert days[TODAY.isoformat()] == detect_count(tr)
 
 
 def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp_path):
