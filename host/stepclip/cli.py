@@ -287,6 +287,19 @@ def cmd_export(args):
     return 0
 
 
+def cmd_record(args):
+    from . import record
+
+    return record.record_command(args.port, args.out, args.seconds)
+
+
+def cmd_deploy(args):
+    from . import deploy
+
+    deploy.deploy(args.port, args.dry_run)
+    return 0
+
+
 def cmd_demo(args):
     from . import demo
 
@@ -339,6 +352,17 @@ def build_parser():
     p.add_argument("--out", metavar="FILE", help="write to this file (default: standard output)")
     _add_db_options(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("record", help="record raw samples from the device into a trace file", description="Stream raw samples from the device into a trace CSV (rate, range, resolution and device id in its header), until --seconds, Ctrl-C or the end of the stream. An interrupted recording still leaves a valid file; `stepclip detect` works on it.")
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython)")
+    p.add_argument("--out", required=True, metavar="TRACE.csv", help="trace file to write")
+    p.add_argument("--seconds", type=int, metavar="N", help="how long to record (default: until Ctrl-C)")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("deploy", help="compile the firmware and copy it to the Pico", description="Read the Pico's MicroPython version, compile the firmware with the matching mpy-cross, copy with mpremote only the files that changed, set the clock and restart the app.")
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
+    p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for three synthetic weeks of the walking plan (one missed day), sync it into a temporary database, print the report and write the chart. Under a minute; no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
