@@ -319,28 +319,25 @@ def report(designs=DESIGNS, measured=None):
     w("")
     w("## Result")
     w("")
+    def table(budget):
+        cell_col = f" | cell for {TARGET_DAYS} days" if budget else ""
+        w("| design | average current | " + " | ".join(f"days on {c} mAh" for c in CELLS_MAH)
+          + f"{cell_col} | {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh? |")
+        w("|---|---|" + "---|" * len(CELLS_MAH) + ("---|---|" if budget else "---|"))
+        for d in designs:
+            a = average_ma(d, budget)
+            ok = days(TARGET_CELL_MAH, a) >= TARGET_DAYS
+            cell = f" | {cell_for_days(TARGET_DAYS, a):.0f} mAh" if budget else ""
+            verdict = ("**yes**" if budget else "yes") if ok else "no"
+            w(f"| {d.name} | {_f(a)} mA | " + " | ".join(_f(days(c, a), 1) for c in CELLS_MAH) + f"{cell} | {verdict} |")
+        w("")
+
     w(f"Budget case (high end of each range, Pico figures converted from 5 V; design to this):")
     w("")
-    w("| design | average current | " + " | ".join(f"days on {c} mAh" for c in CELLS_MAH)
-      + f" | cell for {TARGET_DAYS} days | {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh? |")
-    w("|---|---|" + "---|" * len(CELLS_MAH) + "---|---|")
-    for d in designs:
-        a = average_ma(d, True)
-        ok = days(TARGET_CELL_MAH, a) >= TARGET_DAYS
-        w(f"| {d.name} | {_f(a)} mA | " + " | ".join(_f(days(c, a), 1) for c in CELLS_MAH)
-          + f" | {cell_for_days(TARGET_DAYS, a):.0f} mAh | {'**yes**' if ok else 'no'} |")
-    w("")
+    table(True)
     w("Best case (low end of each range, figures taken as drawn from the cell):")
     w("")
-    w("| design | average current | " + " | ".join(f"days on {c} mAh" for c in CELLS_MAH)
-      + f" | {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh? |")
-    w("|---|---|" + "---|" * len(CELLS_MAH) + "---|")
-    for d in designs:
-        a = average_ma(d, False)
-        ok = days(TARGET_CELL_MAH, a) >= TARGET_DAYS
-        w(f"| {d.name} | {_f(a)} mA | " + " | ".join(_f(days(c, a), 1) for c in CELLS_MAH)
-          + f" | {'yes' if ok else 'no'} |")
-    w("")
+    table(False)
     w("Designs:")
     w("")
     for d in designs:

@@ -219,9 +219,14 @@ def cmd_emulate(args):
         emu.close()
 
 
-def _add_db_options(p):
+def _add_port_option(p):
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython, USB 2E8A:0005); the emulator's /dev/pts/N works too")
+
+
+def _add_db_options(p, device=True):
     p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
-    p.add_argument("--device", metavar="ID", help="which device (default: the last synced)")
+    if device:
+        p.add_argument("--device", metavar="ID", help="which device (default: the last synced)")
 
 
 def _db(args):
@@ -326,8 +331,8 @@ def build_parser():
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("sync", help="copy the day records from the device into the database", description="Find the stepclip (USB 2E8A:0005, or --port), set its clock, fetch the days that are new or changed, and store them in the local database in one transaction.")
-    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython); the emulator's /dev/pts/N works too")
-    p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    _add_port_option(p)
+    _add_db_options(p, device=False)
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
@@ -354,13 +359,13 @@ def build_parser():
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("record", help="record raw samples from the device into a trace file", description="Stream raw samples from the device into a trace CSV (rate, range, resolution and device id in its header), until --seconds, Ctrl-C or the end of the stream. An interrupted recording still leaves a valid file; `stepclip detect` works on it.")
-    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython)")
+    _add_port_option(p)
     p.add_argument("--out", required=True, metavar="TRACE.csv", help="trace file to write")
     p.add_argument("--seconds", type=int, metavar="N", help="how long to record (default: until Ctrl-C)")
     p.set_defaults(func=cmd_record)
 
     p = sub.add_parser("deploy", help="compile the firmware and copy it to the Pico", description="Read the Pico's MicroPython version, compile the firmware with the matching mpy-cross, copy with mpremote only the files that changed, set the clock and restart the app.")
-    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython)")
+    _add_port_option(p)
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 

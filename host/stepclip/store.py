@@ -133,33 +133,22 @@ class Database:
         )
 
     def put_day(self, device_id, rec, when):
-        """Insert or replace a dated record; returns True if it changed."""
-        hours = ",".join(map(str, rec["hours"]))
-        old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours FROM days WHERE device=? AND date=?", (device_id, rec["date"])
-        ).fetchone()
-        new = (rec["steps"], rec["brisk"], rec["overruns"], hours)
-        if old == new:
-            return False
-        self.db.execute(
-            "INSERT OR REPLACE INTO days (device, date, steps, brisk, overruns, hours, synced) VALUES (?,?,?,?,?,?,?)",
-            (device_id, rec["date"], *new, when.isoformat()),
-        )
-        return True
+        """Insert or replace a dated record; True if it was new or changed."""
+        return self._put("days", ("device", "date"), (device_id, rec["date"]), rec, when)
 
     def put_uptime(self, device_id, rec, when):
-        hours = ",".join(map(str, rec["hours"]))
-        old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours FROM uptime WHERE device=? AND boot=? AND uptime_day=?",
-            (device_id, rec["boot"], rec["uptime_day"]),
-        ).fetchone()
-        new = (rec["steps"], rec["brisk"], rec["overruns"], hours)
+        """Insert or replace a record counted with the clock unset; True if new or changed."""
+        return self._put("uptime", ("device", "boot", "uptime_day"), (device_id, rec["boot"], rec["uptime_day"]), rec, when)
+
+    def _put(self, table, key_names, key, rec, when):
+        new = (rec["steps"], rec["brisk"], rec["overruns"], ",".join(map(str, rec["hours"])))
+        where = " AND ".join(f"{k}=?" for k in key_names)
+        old = self.db.execute(f"SELECT steps, brisk, overruns, hours FROM {table} WHERE {where}", key).fetchone()
         if old == new:
             return False
-        self.db.execute(
-            "INSERT OR REPLACE INTO uptime (device, boot, uptime_day, steps, brisk, overruns, hours, synced) VALUES (?,?,?,?,?,?,?,?)",
-            (device_id, rec["boot"], rec["uptime_day"], *new, when.isoformat()),
-        )
+        columns = ", ".join(key_names + ("steps", "brisk", "overruns", "hours", "synced"))
+        marks = ",".join("?" * (len(key_names) + 5))
+        self.db.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", (*key, *new, when.isoformat()))
         return True
 
     def put_boot(self, device_id, boot, started):
