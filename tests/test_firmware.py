@@ -233,3 +233,44 @@ def test_every_module_compiles_with_mpy_cross_and_the_emulator_runs_the_mpy_file
     result = emu.run_to_end()
     emu.close()
     assert result["total_steps"] == detect_count(tr)
+
+
+# --- stepclip emulate, as a person runs it ------------------------------------------------
+
+
+def test_emulate_run_to_end_json_agrees_with_detect_json(tmp_path):
+    import json
+    import sys
+
+    path = tmp_path / "walk.csv"
+    tracefile.write(path, walk_trace(seed=11, minutes=2))
+    cli = [sys.executable, "-m", "stepclip.cli"]
+    emu = subprocess.run(cli + ["emulate", str(path), "--run-to-end", "--json", "--start", "2026-11-27T10:00:00"], capture_output=True, text=True, timeout=120)
+    det = subprocess.run(cli + ["detect", str(path), "--json"], capture_output=True, text=True, timeout=120)
+    assert emu.returncode == 0 and det.returncode == 0, emu.stderr + det.stderr
+    days = json.loads(emu.stdout)
+    assert [d["date"] for d in days["days"]] == ["2026-11-27"]
+    assert days["total_steps"] == days["days"][0]["steps"] == json.loads(det.stdout)["files"][0]["counted"]
+
+
+def test_emulate_prints_its_port_first_and_serves_it_until_stopped(tmp_path):
+    import signal
+    import sys
+
+    path = tmp_path / "walk.csv"
+    tracefile.write(path, walk_trace(seed=12, minutes=1))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stepclip.cli", "emulate", str(path), "--speed", "50", "--clock-unset"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("port: /dev/pts/")
+        port = Port(first.split()[1])
+        ident = port.ident()
+        port.close()
+        assert ident["device"] == "stepclip" and ident["clock"] == "unset"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(10)
+    assert code == 0
