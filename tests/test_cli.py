@@ -133,7 +133,10 @@ def test_bad_arguments_are_one_line_exit_2(tmp_path, walk_file, argv, expected):
 
 
 def test_every_command_has_help():
-    for argv in ([], ["detect"], ["evaluate"]):
+    commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "export", "record", "deploy", "demo"]
+    top = subprocess.run(STEPCLIP + ["--help"], capture_output=True, text=True).stdout
+    assert all(c in top for c in commands)
+    for argv in [[]] + [[c] for c in commands]:
         proc = subprocess.run(STEPCLIP + argv + ["--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: stepclip" in proc.stdout
 
