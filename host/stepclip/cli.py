@@ -236,19 +236,20 @@ def _db(args):
 
 
 def cmd_sync(args):
-    from . import sync
+    from . import report, sync
 
-    db = _db(args)
-    try:
+    with _db(args) as db:
         result = sync.sync(db, args.port)
-    finally:
-        db.close()
+        today = result.synced_at.date()
+        days = report.build(db, result.device_id, today=today)["days"]
+    goal = next((d["goal"] for d in days if d["date"] == today.isoformat()), None)
     parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
     if result.uptime_records:
         parts.append(f"{result.uptime_records} record(s) counted while its clock was unset, placed by uptime")
     print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
     print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + ("" if result.clock_was_set else " (it was unset: the device had lost power)"))
-    print(f"today {result.synced_at:%a %Y-%m-%d}: {result.today_steps:,} steps")
+    progress = f" of today's goal {goal:,} ({100 * result.today_steps // goal}%)" if goal else " (the baseline week: no goal yet)"
+    print(f"today {result.synced_at:%a %Y-%m-%d}: {result.today_steps:,} steps{progress}")
     return 0
 
 
