@@ -16,7 +16,8 @@
 #                 step's minimum interval merge into the larger one
 #   5. threshold  a fraction of the mean of the last 4 step peaks, never below a floor
 #   6. rhythm     the first steps of a bout are held until enough of them arrive in
-#                 a steady rhythm, then credited at once; a pause ends the bout
+#                 a steady rhythm, then credited at once, with the irregular steps
+#                 that started the walk (up to as many again); a pause ends the bout
 
 try:
     from micropython import const
@@ -41,7 +42,8 @@ _RHYTHM_PCT = const(40)  # a step is in rhythm if its interval is within this % 
 _CLAMP_MG = const(16000)  # inputs are clamped to +-16 g so that x*x+y*y+z*z < 2**30
 _IDX_MASK = const(0x3FFFFFFF)  # sample indices wrap at 2**30 (497 days at 25 Hz)
 _PEAKS = const(4)  # recent step peaks averaged for the threshold
-HISTORY = const(16)  # recent step sample indices kept for the caller (>= _RHYTHM_STEPS)
+_HELD_MAX = const(2 * _RHYTHM_STEPS)  # held steps kept: the rhythm's, and as many irregular first steps before it
+HISTORY = const(16)  # recent step sample indices kept for the caller (>= _HELD_MAX)
 
 # Peak-detector states
 _BELOW = const(0)  # waiting for the signal to rise above +threshold
@@ -91,6 +93,7 @@ class StepCounter:
         self._set_threshold()
         self.last_at = -1  # sample index of the last step candidate, -1 when no bout
         self.held = 0  # steps held while the rhythm is unconfirmed
+        self.run = 0  # of which the last ones in a steady rhythm
         self.counting = False  # rhythm confirmed: each step counts at once
         self.gap_sum = 0  # sum and number of intervals in the current bout
         self.gap_n = 0
@@ -202,6 +205,7 @@ class StepCounter:
         if last < 0:
             # the first step of a bout
             self.held = 1
+            self.run = 1
             self._remember(at)
             return 0
         if self.counting:
@@ -211,15 +215,17 @@ class StepCounter:
             return 1
         # holding: is this interval in the bout's rhythm?
         if self.gap_n > 0 and abs(gap * self.gap_n - self.gap_sum) * 100 > _RHYTHM_PCT * self.gap_sum:
-            # rhythm broken: the last step and this one start the bout again
-            self.held = 1
+            # rhythm broken: the last step and this one start the rhythm again
+            self.run = 1
             self.gap_sum = 0
             self.gap_n = 0
         self.gap_sum += gap
         self.gap_n += 1
-        self.held += 1
+        self.run += 1
+        if self.held < _HELD_MAX:
+            self.held += 1
         self._remember(at)
-        if self.held < _RHYTHM_STEPS:
+        if self.run < _RHYTHM_STEPS:
             return 0
         held = self.held
         self.counting = True

@@ -186,6 +186,23 @@ def test_held_steps_are_credited_at_once_when_the_rhythm_is_confirmed():
     assert sum(nonzero) == det.steps == true
 
 
+def test_irregular_first_steps_of_a_walk_count_once_the_rhythm_is_confirmed():
+    # starting from standing: three steps at uneven intervals (1.0, 0.45, 0.8 s),
+    # which break the rhythm check, then a steady walk; none of them is lost
+    rate = 25
+    t_steps = [1.0, 2.0, 2.45, 3.25]
+    t_steps += [t_steps[-1] + 0.55 * (k + 1) for k in range(20)]
+    n = int((t_steps[-1] + 4) * rate)
+    t = np.arange(n) / rate
+    z = np.full(n, 1000.0)
+    for ts in t_steps:
+        z += 350 * np.exp(-0.5 * ((t - ts) / 0.08) ** 2) - 350 * np.exp(-0.5 * ((t - ts - 0.25) / 0.08) ** 2)
+    det = StepCounter(rate)
+    for v in z.astype(int):
+        det.update(0, 0, int(v))
+    assert det.steps == len(t_steps)
+
+
 def test_random_jolts_without_rhythm_are_not_counted():
     # an hour of irregular bumps (intervals 0.3-3 s, random size): a car on a bad road
     rate = 25
