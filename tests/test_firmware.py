@@ -274,3 +274,22 @@ def test_emulate_prints_its_port_first_and_serves_it_until_stopped(tmp_path):
         proc.send_signal(signal.SIGINT)
         code = proc.wait(10)
     assert code == 0
+
+
+def test_the_pico_board_layer_runs_the_app_with_a_stand_in_machine_module(tmp_path):
+    # board_pico.py only runs on a Pico; here a stand-in `machine` (I2C = the LIS3DH
+    # model, lightsleep = the sensor measuring a watermark of samples) drives it
+    tr = synth.generate([synth.stand(3), synth.walk(60), synth.stand(5)], rate_hz=25, seed=13)
+    samples = tmp_path / "samples.bin"
+    detector.samples_file(emulator.device_samples([tr]), samples)
+    proc = subprocess.run(
+        [detector.micropython_executable(), str(MP_DIR / "pico_board.py"), str(detector.FIRMWARE_DIR), str(samples), "80"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.split()
+    assert words[words.index("STEPS") + 1] == str(detect_count(tr))  # counted with the clock unset
+    assert words[words.index("SLEEPS") + 1] == "80"  # on battery it lightsleeps between reads
+    assert words[words.index("KIND") + 1] == "D"  # dated once the clock is set
+    assert words[words.index("ID") + 1] == "e6614104032f5a2c"
+    assert 3900 <= int(words[words.index("ID") + 2]) <= 4100  # battery mV from the ADC
