@@ -16,6 +16,8 @@ import numpy as np
 import stepclip_firmware
 from stepclip_firmware.stepcounter import StepCounter
 
+from .trace import format_rate
+
 FIRMWARE_DIR = Path(stepclip_firmware.__path__[0])
 RUNNER = Path(__file__).with_name("mpy") / "run_detector.py"
 RUNTIMES = ("cpython", "micropython")
@@ -106,7 +108,7 @@ def run_micropython(xyz, rate_hz, alloc=False, heapsize=None):
         cmd = [exe]
         if heapsize:
             cmd += ["-X", f"heapsize={heapsize}"]
-        cmd += [str(RUNNER), str(FIRMWARE_DIR), _rate_arg(rate_hz), path]
+        cmd += [str(RUNNER), str(FIRMWARE_DIR), format_rate(rate_hz), path]
         if alloc:
             cmd.append("--alloc")
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -127,8 +129,3 @@ def run_micropython(xyz, rate_hz, alloc=False, heapsize=None):
     if alloc:
         return result, extra
     return result
-
-
-def _rate_arg(rate_hz):
-    r = float(rate_hz)
-    return str(int(r)) if r.is_integer() else repr(r)

@@ -33,6 +33,7 @@ import serial
 
 from . import device as devmod
 from . import protocol as proto
+from . import trace as tracefile
 
 FLUSH_S = 0.5  # rows reach the file at least this often
 IDLE_TIMEOUT_S = 5.0  # no byte for this long: the device is gone (it sends a burst a second)
@@ -49,10 +50,6 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return value
-
-
-def _format_rate(rate):
-    return str(int(rate)) if float(rate).is_integer() else repr(float(rate))
 
 
 class _TraceWriter:
@@ -110,7 +107,7 @@ class _TraceWriter:
 
 
 def _header(info, stream, recorded):
-    rate = _format_rate(float(stream["rate"]))
+    rate = tracefile.format_rate(float(stream["rate"]))
     dev_id = info.get("id", "unknown")
     lines = [
         "# stepclip-trace: 1",
@@ -375,7 +372,7 @@ def describe(summary):
     """One line for the user about a finished recording."""
     s = summary
     line = (
-        f"recorded {s['seconds']:g} s ({s['samples']} samples at {_format_rate(s['rate_hz'])} Hz, "
+        f"recorded {s['seconds']:g} s ({s['samples']} samples at {tracefile.format_rate(s['rate_hz'])} Hz, "
         f"+-{s['range_g']} g, {s['bits']}-bit) from {s['device']} to {s['path']}"
     )
     lost = []

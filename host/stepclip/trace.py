@@ -273,7 +273,8 @@ def _find_body_error(body: str, columns: tuple, first_line: int, fail) -> None:
 # -------------------------------------------------------------------------- write
 
 
-def _format_rate(rate: float) -> str:
+def format_rate(rate: float) -> str:
+    """A rate as the header writes it: 100, not 100.0; 12.5 stays 12.5."""
     rate = float(rate)
     if rate.is_integer() and abs(rate) < 1e15:
         return str(int(rate))
@@ -325,7 +326,7 @@ def write(path, trace: Trace) -> None:
         if any(ch in v for ch in "\r\n"):
             raise ValueError(f"metadata value for {k!r} must be on one line")
 
-    out = [f"# stepclip-trace: {FORMAT_VERSION}", f"# rate_hz: {_format_rate(rate)}"]
+    out = [f"# stepclip-trace: {FORMAT_VERSION}", f"# rate_hz: {format_rate(rate)}"]
     out += [f"# {k}: {v}".rstrip() for k, v in meta.items()]
     out.append(",".join(_STEP_COLUMNS if step is not None else _BASE_COLUMNS))
     rows = np.column_stack([c.astype(np.int64) for c in cols]).tolist()
