@@ -48,6 +48,22 @@ def dump(path):
         con.close()
 
 
+def morning(hour=9):
+    return datetime.combine(TODAY, datetime.min.time().replace(hour=hour))
+
+
+def sync_after_playing(traces, db_path, **emu_args):
+    """Start an emulated device on the traces, wait until it has played them, sync."""
+    emu = emulator.Emulator(traces, speed=100, **emu_args)
+    emu.start()
+    try:
+        played(emu, sum(t.duration_s for t in traces) + 8)
+        with Database(db_path) as db:
+            return syncmod.sync(db, emu.port)
+    finally:
+        emu.close()
+
+
 def run_cli(*argv):
     return subprocess.run(STEPCLIP + [str(a) for a in argv], capture_output=True, text=True, timeout=60)
 
@@ -57,7 +73,7 @@ def run_cli(*argv):
 
 def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
     tr = walk(1, seconds=90)
-    emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu = emulator.Emulator([tr], start=morning(), speed=100)
     emu.start()
     try:
         played(emu, tr.duration_s + 8)
@@ -81,7 +97,7 @@ def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
 def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp_path):
     a, b = walk(2), walk(3)
     db_path = tmp_path / "s.db"
-    emu = emulator.Emulator([a, b], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu = emulator.Emulator([a, b], start=morning(), speed=100)
     emu.start()
     try:
         played(emu, a.duration_s + 2)
@@ -105,16 +121,10 @@ def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp
 
 def test_steps_counted_with_the_clock_unset_are_placed_on_todays_date(tmp_path):
     tr = walk(4)
-    emu = emulator.Emulator([tr], clock_unset=True, speed=100)
-    emu.start()
-    try:
-        played(emu, tr.duration_s + 8)
-        with Database(tmp_path / "s.db") as db:
-            result = syncmod.sync(db, emu.port)
-            daily = db.daily(result.device_id)
-            assert db.unplaced_steps(result.device_id) == 0
-    finally:
-        emu.close()
+    result = sync_after_playing([tr], tmp_path / "s.db", clock_unset=True)
+    with Database(tmp_path / "s.db") as db:
+        daily = db.daily(result.device_id)
+        assert db.unplaced_steps(result.device_id) == 0
     assert not result.clock_was_set and result.uptime_records == 1
     assert daily[TODAY]["steps"] == detect_count(tr)
 
@@ -124,14 +134,7 @@ def test_several_devices_share_a_database(tmp_path):
     counts = {}
     for seed, dev_id in ((5, "e0000000000000a1"), (6, "e0000000000000a2")):
         tr = walk(seed, seconds=40 + 20 * seed)
-        emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100, device_id=dev_id)
-        emu.start()
-        try:
-            played(emu, tr.duration_s + 8)
-            with Database(db_path) as db:
-                syncmod.sync(db, emu.port)
-        finally:
-            emu.close()
+        sync_after_playing([tr], db_path, start=morning(), device_id=dev_id)
         counts[dev_id] = detect_count(tr)
     with Database(db_path) as db:
         assert sorted(db.devices()) == sorted(counts)
@@ -147,7 +150,7 @@ def test_a_sync_cut_at_any_step_leaves_the_database_as_it_was(tmp_path, cut_befo
     flash = tmp_path / "flash.img"
     db_path = tmp_path / "s.db"
     day1, day2 = walk(7), walk(8, seconds=80)
-    start = datetime.combine(TODAY, datetime.min.time().replace(hour=9))
+    start = morning()
     # a first, complete sync
     emu = emulator.Emulator([day1], start=start, speed=100, flash=flash)
     emu.start()
@@ -297,7 +300,7 @@ def test_a_port_that_does_not_exist(tmp_path):
 def test_a_locked_database(tmp_path):
     db_path = _with_db(tmp_path)
     tr = walk(9)
-    emu = emulator.Emulator([tr], start=datetime.combine(TODAY, datetime.min.time().replace(hour=9)), speed=100)
+    emu = emulator.Emulator([tr], start=morning(), speed=100)
     emu.start()
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
