@@ -43,10 +43,7 @@ class App:
         self.token = 0  # erase confirmation token, 0 = none asked
         self.stream_left = -1  # samples still to stream; 0 = until STOP, -1 = off
         self.streamed = 0
-        if self.rec is not None and not self._same_period(self.rec):
-            self.store.close(self.rec)  # a day from before the restart
-            self.rec = None
-        self._roll()
+        self._roll()  # closes a record from before the restart, if its day has passed
 
     # --- time -------------------------------------------------------------------
 
@@ -61,23 +58,21 @@ class App:
             if self.wall_s >= 0:
                 self.wall_s += s
 
-    def _period(self):
-        # (kind, key, sub, second of the period) for the current time
-        if self.wall_s >= 0:
-            return "D", self.wall_s // 86400, 0, self.wall_s % 86400
-        return "U", self.boot, self.uptime_s // 86400, self.uptime_s % 86400
-
-    def _same_period(self, rec):
-        kind, key, sub, _ = self._period()
-        return rec.kind == kind and rec.key == key and rec.sub == sub
+    def _now(self):
+        # the second to count by: wall time when the clock is known, else uptime
+        return self.wall_s if self.wall_s >= 0 else self.uptime_s
 
     def _roll(self):
-        # start a new record when the day (or uptime day) changes
-        if self.rec is not None and self._same_period(self.rec):
-            return
-        if self.rec is not None:
-            self.store.close(self.rec)
-        kind, key, sub, _ = self._period()
+        # start a new record when the day (or, clock unset, the uptime day) changes
+        if self.wall_s >= 0:
+            kind, key, sub = "D", self.wall_s // 86400, 0
+        else:
+            kind, key, sub = "U", self.boot, self.uptime_s // 86400
+        rec = self.rec
+        if rec is not None:
+            if rec.kind == kind and rec.key == key and rec.sub == sub:
+                return
+            self.store.close(rec)
         self.rec = self._closed(kind, key) or Record(kind, key, sub)
         self.save()
 
@@ -116,8 +111,8 @@ class App:
         self._advance()
         self._roll()
         rec = self.rec
-        _, _, _, second = self._period()
-        minute = (self.wall_s if self.wall_s >= 0 else self.uptime_s) // 60
+        now = self._now()
+        minute = now // 60
         if minute != self.minute:
             if self.minute_steps >= config.BRISK_SPM:
                 rec.brisk += 1
@@ -125,7 +120,7 @@ class App:
             self.minute_steps = 0
         if steps:
             rec.steps += steps
-            rec.hourly[second // 3600] += steps
+            rec.hourly[now % 86400 // 3600] += steps
             self.minute_steps += steps
         overruns = self.sensor.overruns
         if overruns != self.overruns:
@@ -231,7 +226,6 @@ class App:
             return False
         self.token = 0
         self.store.erase()
-        kind, key, sub, _ = self._period()
-        self.rec = Record(kind, key, sub)
-        self.save()
+        self.rec = None
+        self._roll()
         return True

@@ -4,6 +4,11 @@
 # See PROTOCOL.md for the commands and an example session.
 from binascii import crc32
 
+if "." in __name__:  # host: imported as stepclip_firmware.protocol
+    from . import dates
+else:
+    import dates
+
 PROTOCOL_VERSION = 1
 MAX_LINE = 96  # longer input lines are discarded and answered with ERR too-long
 
@@ -80,28 +85,22 @@ class Protocol:
     def cmd_TIME(self, args):
         if len(args) != 1:
             raise ValueError("usage: TIME YYYY-MM-DDTHH:MM:SS")
-        import dates
-
         self.app.set_time(dates.parse_time(args[0]))
         self.ok("time=%s" % args[0])
 
     def cmd_DAYS(self, args):
-        import dates
-
         if len(args) > 1:
             raise ValueError("usage: DAYS [YYYY-MM-DD]")
         since = dates.parse_date(args[0]) if args else None
         n = 0
         for rec in self.app.records(since):
-            self.say(record_line(rec, dates))
+            self.say(record_line(rec))
             n += 1
         self.ok("records=%d" % n)
 
     def cmd_STREAM(self, args):
         if len(args) > 1:
             raise ValueError("usage: STREAM [SECONDS]")
-        import dates
-
         seconds = dates.number(args[0]) if args else 0  # 0 = until STOP
         rate, range_g, bits = self.app.start_stream(seconds)
         self.ok("stream rate=%s range=%d bits=%d seconds=%d" % (rate, range_g, bits, seconds))
@@ -118,7 +117,7 @@ class Protocol:
             self.error("bad-token", "ask with ERASE first, then send ERASE <token>")
 
 
-def record_line(rec, dates):
+def record_line(rec):
     hours = ",".join(str(v) for v in rec.hourly)
     if rec.kind == "D":
         head = "DAY date=%s" % dates.iso_date(rec.key)

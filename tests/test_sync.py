@@ -13,6 +13,7 @@ import pytest
 from stepclip import detector, emulator, synth
 from stepclip import sync as syncmod
 from stepclip.store import Database, DatabaseError
+from stepclip_firmware.protocol import checked
 
 pytestmark = pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
 
@@ -249,12 +250,7 @@ def _with_db(tmp_path):
 def test_a_serial_device_that_is_not_a_stepclip_is_refused(tmp_path, name, answer, expected):
     db_path = _with_db(tmp_path)
     before = dump(db_path)
-    port, fds = _fake_port(answer)
-    try:
-        proc = run_cli("sync", "--port", port, "--db", db_path)
-    finally:
-        for fd in fds:
-            os.close(fd)
+    proc = _sync_with_fake_device(answer, db_path)
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and expected in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -262,9 +258,16 @@ def test_a_serial_device_that_is_not_a_stepclip_is_refused(tmp_path, name, answe
 
 
 def _crc_line(text):
-    import binascii
+    return checked(text.decode())  # the firmware's own reply framing
 
-    return text + b" *%08x\n" % (binascii.crc32(text) & 0xFFFFFFFF)
+
+def _sync_with_fake_device(answer, db_path):
+    port, fds = _fake_port(answer)
+    try:
+        return run_cli("sync", "--port", port, "--db", db_path)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def test_garbled_days_reply_is_an_error_and_changes_nothing(tmp_path):
@@ -279,12 +282,7 @@ def test_garbled_days_reply_is_an_error_and_changes_nothing(tmp_path):
             return good[:20] + b"X" + good[21:]  # one flipped byte: the checksum fails
         return _crc_line(b"OK")
 
-    port, fds = _fake_port(answer)
-    try:
-        proc = run_cli("sync", "--port", port, "--db", db_path)
-    finally:
-        for fd in fds:
-            os.close(fd)
+    proc = _sync_with_fake_device(answer, db_path)
     assert proc.returncode == 2
     assert "checksum" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert dump(db_path) == before

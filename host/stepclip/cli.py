@@ -59,12 +59,14 @@ def cmd_detect(args):
     from . import trace as tracefile
 
     s = _settings(args)
-    if args.plot and len(args.traces) > 1:
+    if not args.plot:
+        plots = [None] * len(args.traces)
+    elif len(args.traces) == 1:
+        plots = [Path(args.plot)]
+    else:  # one chart per trace: FILE-<trace>.png
         plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
-    else:
-        plots = [Path(args.plot)] if args.plot else [None]
     rows = []
-    for path, plot_path in zip(args.traces, plots * len(args.traces) if not args.plot else plots):
+    for path, plot_path in zip(args.traces, plots):
         tr = tracefile.read(path)
         view = sensor.device_view(tr, s["rate_hz"], s["range_g"], s["bits"])
         result = detector.run(view.xyz, view.rate_hz, s["runtime"], keep_signal=plot_path is not None)
@@ -242,14 +244,15 @@ def cmd_sync(args):
         result = sync.sync(db, args.port)
         today = result.synced_at.date()
         days = report.build(db, result.device_id, today=today)["days"]
-    goal = next((d["goal"] for d in days if d["date"] == today.isoformat()), None)
+    day = next((d for d in days if d["date"] == today.isoformat()), {"steps": 0, "goal": None})
+    steps, goal = day["steps"] or 0, day["goal"]
     parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
     if result.uptime_records:
         parts.append(f"{result.uptime_records} record(s) counted while its clock was unset, placed by uptime")
     print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
     print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + ("" if result.clock_was_set else " (it was unset: the device had lost power)"))
-    progress = f" of today's goal {goal:,} ({100 * result.today_steps // goal}%)" if goal else " (the baseline week: no goal yet)"
-    print(f"today {result.synced_at:%a %Y-%m-%d}: {result.today_steps:,} steps{progress}")
+    progress = f" of today's goal {goal:,} ({100 * steps // goal}%)" if goal else " (the baseline week: no goal yet)"
+    print(f"today {today:%a %Y-%m-%d}: {steps:,} steps{progress}")
     return 0
 
 

@@ -66,19 +66,18 @@ class Device:
     # --- lines ------------------------------------------------------------------------
 
     def _readline(self, deadline):
+        line = b""  # a line may arrive across several reads
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeviceTimeout("no reply")
             self.serial.timeout = min(remaining, self.timeout)
             try:
-                raw = self.serial.readline()
+                line += self.serial.readline()
             except (serial.SerialException, OSError) as e:
                 raise DeviceTimeout(f"the port failed ({e.__class__.__name__}): unplugged?") from None
-            if raw.endswith(b"\n"):
-                return raw
-            if not raw:
-                continue
+            if line.endswith(b"\n"):
+                return line
 
     def _ask_once(self, line, patience):
         self.serial.reset_input_buffer()

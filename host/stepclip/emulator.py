@@ -154,7 +154,10 @@ class Emulator:
 
     def _device_to_host(self):
         while True:
-            data = self.proc.stdout.read1(4096) if hasattr(self.proc.stdout, "read1") else self.proc.stdout.read(1)
+            try:
+                data = os.read(self.proc.stdout.fileno(), 4096)
+            except (OSError, ValueError):
+                return
             if not data:
                 return
             try:

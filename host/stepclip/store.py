@@ -133,11 +133,11 @@ class Database:
         )
 
     def put_day(self, device_id, rec, when):
-        """Insert or replace a dated record; True if it was new or changed."""
+        """Insert or replace a dated record: "new", "changed", or None (unchanged)."""
         return self._put("days", ("device", "date"), (device_id, rec["date"]), rec, when)
 
     def put_uptime(self, device_id, rec, when):
-        """Insert or replace a record counted with the clock unset; True if new or changed."""
+        """Insert or replace a record counted with the clock unset: "new", "changed" or None."""
         return self._put("uptime", ("device", "boot", "uptime_day"), (device_id, rec["boot"], rec["uptime_day"]), rec, when)
 
     def _put(self, table, key_names, key, rec, when):
@@ -145,11 +145,11 @@ class Database:
         where = " AND ".join(f"{k}=?" for k in key_names)
         old = self.db.execute(f"SELECT steps, brisk, overruns, hours FROM {table} WHERE {where}", key).fetchone()
         if old == new:
-            return False
+            return None
         columns = ", ".join(key_names + ("steps", "brisk", "overruns", "hours", "synced"))
         marks = ",".join("?" * (len(key_names) + 5))
         self.db.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", (*key, *new, when.isoformat()))
-        return True
+        return "new" if old is None else "changed"
 
     def put_boot(self, device_id, boot, started):
         """Remember when a boot started; the first sync during that boot knows it."""
@@ -221,14 +221,12 @@ class Database:
         for started, uday, hours, brisk in rows:
             start = datetime.fromisoformat(started)
             counts = [int(h) for h in hours.split(",")]
-            first_hour = True
+            # the record's brisk minutes go with its first hour that has steps
+            brisk_hour = next((k for k, n in enumerate(counts) if n), 0)
             for k, n in enumerate(counts):
-                if n:
+                if n or (k == brisk_hour and brisk):
                     t = start + timedelta(hours=24 * uday + k)
-                    yield t.date(), t.hour, n, brisk if first_hour else 0
-                    first_hour = False
-            if first_hour and brisk:
-                yield (start + timedelta(days=uday)).date(), 0, 0, brisk
+                    yield t.date(), t.hour, n, brisk if k == brisk_hour else 0
 
     def unplaced_steps(self, device_id):
         """Steps counted in boots whose start time no sync ever learnt."""

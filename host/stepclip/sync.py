@@ -22,7 +22,6 @@ class SyncResult:
     days_changed: list = field(default_factory=list)
     days_unchanged: int = 0
     uptime_records: int = 0
-    today_steps: int = 0
 
 
 def sync(db, port=None, now=None, on_step=None, timeout=2.0):
@@ -32,7 +31,7 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0):
     with Device(port, timeout=timeout) as dev:
         step("identify")
         info = dev.identify()
-        asked_at = now() if now else datetime.now()
+        synced_at = now() if now else datetime.now()
         step("stop")
         dev.ask("STOP")  # end a stream left running (e.g. an interrupted record)
         device_id = info["id"]
@@ -43,21 +42,20 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0):
         since = db.last_date(device_id)
         step("days")
         records = dev.records(since)
-    synced_at = asked_at
     result = SyncResult(device_id, dev.port, synced_at, clock_was_set)
     step("store")
     with db.transaction():
         db.put_device(device_id, info, synced_at)
-        db.put_boot(device_id, boot, asked_at - timedelta(seconds=uptime_s))
-        known = {d.isoformat() for d in db.daily(device_id, since, None)} if since else set()
+        db.put_boot(device_id, boot, synced_at - timedelta(seconds=uptime_s))
         for kind, rec in records:
             if kind == "DAY":
-                if db.put_day(device_id, rec, synced_at):
-                    (result.days_changed if rec["date"] in known else result.days_new).append(rec["date"])
+                change = db.put_day(device_id, rec, synced_at)
+                if change == "new":
+                    result.days_new.append(rec["date"])
+                elif change == "changed":
+                    result.days_changed.append(rec["date"])
                 else:
                     result.days_unchanged += 1
             elif db.put_uptime(device_id, rec, synced_at):
                 result.uptime_records += 1
-    today = db.daily(device_id, synced_at.date(), synced_at.date()).get(synced_at.date())
-    result.today_steps = today["steps"] if today else 0
     return result

@@ -11,6 +11,7 @@ from array import array
 
 import config
 from lis3dh_model import LIS3DHModel
+from store_flash import RamFlash
 
 MODEL = LIS3DHModel(config.LIS3DH_ADDRESS)
 SAMPLES = open(sys.argv[2], "rb")
@@ -74,23 +75,8 @@ class FakeMachine:
         return b"\xe6\x61\x41\x04\x03\x2f\x5a\x2c"
 
 
-class RamBlocks:
-    def __init__(self, n=64):
-        self.data = bytearray(4096 * n)
-        self.n = n
-
-    def readblocks(self, b, buf, off=0):
-        buf[:] = self.data[b * 4096 + off : b * 4096 + off + len(buf)]
-
-    def writeblocks(self, b, buf, off=0):
-        self.data[b * 4096 + off : b * 4096 + off + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        return {4: self.n, 5: 4096, 6: 0}.get(op)
-
-
 sys.modules["machine"] = FakeMachine
-dev = RamBlocks()
+dev = RamFlash()
 os.VfsLfs2.mkfs(dev)
 os.mount(os.VfsLfs2(dev), config.DATA_DIR)
 
