@@ -150,11 +150,12 @@ def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
     assert out.count("General guidance, not medical advice.") == 1
     assert (tmp_path / "stepclip-demo.png").read_bytes()[:4] == b"\x89PNG"
     assert f"chart: {tmp_path / 'stepclip-demo.png'}" in out
-    # every day the device counted exactly what the synthetic walker walked
+    # every day the device counted what the synthetic walker walked, within 1%
     for line in out.splitlines():
         if "walked" in line:
             words = line.split()
-            assert words[3] == words[7], line
+            walked, counted = int(words[3].replace(",", "")), int(words[7].replace(",", ""))
+            assert abs(counted - walked) <= 0.01 * walked, line
 
 
 def test_plan_report_and_export_on_a_database(tmp_path, capsys):

@@ -125,6 +125,7 @@ def cmd_evaluate(args):
             errors.append(str(e))
     folders = evaluate.group(results, "folder")
     placements = evaluate.group(results, "placement")
+    cadences = evaluate.by_cadence(results)
     overall = evaluate.summarize("all", results) if results else None
     if args.json:
         print(
@@ -134,6 +135,7 @@ def cmd_evaluate(args):
                     "files": [r.as_dict() for r in results],
                     "folders": [f.as_dict() for f in folders],
                     "placements": [p.as_dict() for p in placements],
+                    "cadence_bands": [c.as_dict() for c in cadences],
                     "all": overall.as_dict() if overall else None,
                     "errors": errors,
                 },
@@ -141,27 +143,29 @@ def cmd_evaluate(args):
             )
         )
     else:
-        _print_evaluation(s, results, folders, placements)
+        _print_evaluation(s, results, folders, placements, cadences)
     for e in errors:
         print(f"stepclip: {e}", file=sys.stderr)
     return EXIT_BAD_INPUT if errors else 0
 
 
-def _print_evaluation(s, results, folders, placements):
+def _print_evaluation(s, results, folders, placements, cadences):
     print(_settings_line(s))
     width = max([28] + [len(Path(r.file).name) for r in results])
     for folder in folders:
         print(f"\n{folder.name}/")
-        print(f"  {'file':<{width}}  {'true':>6}  {'counted':>7}  {'error':>7}")
+        print(f"  {'file':<{width}}  {'true':>6}  {'counted':>7}  {'error':>7}  {'cadence':>7}")
         for r in results:
             if r.folder == folder.name:
-                print(f"  {Path(r.file).name:<{width}}  {_num(r.true_steps):>6}  {r.counted:>7}  {_pct(r.error_pct):>7}")
-    for title, rows in (("folder", folders), ("placement", placements)):
+                print(f"  {Path(r.file).name:<{width}}  {_num(r.true_steps):>6}  {r.counted:>7}  {_pct(r.error_pct):>7}  "
+                      f"{_num(r.cadence_spm, '.0f'):>7}")
+    for title, rows in (("folder", folders), ("placement", placements), ("cadence band", cadences)):
+        w = max([16] + [len(str(g.name)) for g in rows])
         print(f"\nby {title}:")
-        print(f"  {title:<16} {'files':>5}  {'true':>6}  {'counted':>7}  {'total err':>9}  {'MAPE':>6}  {'worst':>6}  {'false steps/h':>13}")
+        print(f"  {title:<{w}} {'files':>5}  {'true':>6}  {'counted':>7}  {'total err':>9}  {'MAPE':>6}  {'worst':>6}  {'false steps/h':>13}")
         for g in rows:
             print(
-                f"  {g.name:<16} {g.files:>5}  {g.true_steps:>6}  {g.counted:>7}  {_pct(g.total_error_pct):>9}  "
+                f"  {str(g.name):<{w}} {g.files:>5}  {g.true_steps:>6}  {g.counted:>7}  {_pct(g.total_error_pct):>9}  "
                 f"{_num(g.mape, '.2f'):>5}%  {_num(g.worst_pct, '.1f'):>5}%  {_num(g.false_steps_per_hour, '.1f'):>13}"
             )
 
