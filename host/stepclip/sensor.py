@@ -120,29 +120,41 @@ def uniform_grid(t_ms, xyz, step, rate_hz):
     otherwise each axis is linearly interpolated onto the grid and each step
     mark moves to its nearest grid sample.
     """
-    t = np.asarray(t_ms, dtype=np.float64)
-    xyz = np.asarray(xyz, dtype=np.float64)
-    n = t.size
-    if n < 2:
-        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
+    xyz = np.asarray(xyz)
+    slots = _grid_slots(t_ms, rate_hz)
+    out = np.empty((len(xyz) if slots is None else int(slots[-1]) + 1, 3), dtype=np.float64)
+    for a in range(3):
+        out[:, a] = _axis_on_grid(t_ms, xyz[:, a], slots, rate_hz)
+    return out, _steps_on_grid(step, slots), len(out) - len(xyz)
+
+
+def _grid_slots(t_ms, rate_hz):
+    """The grid slot (int64) of each sample, or None when each sample has its own slot in turn."""
+    t = np.asarray(t_ms)
+    if t.size < 2:
+        return None
     dt = np.diff(t)
     if np.any(dt <= 0):
         i = int(np.argmax(dt <= 0)) + 1
         raise ValueError(f"t_ms must be strictly increasing (sample {i}: {t[i - 1]:g} -> {t[i]:g})")
-    period = 1000.0 / rate_hz
-    k = np.rint((t - t[0]) / period).astype(np.int64)
-    if np.all(np.diff(k) == 1):  # every sample has its own grid slot: no gap
-        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
-    m = int(k[-1]) + 1
-    grid = t[0] + np.arange(m) * period
-    out = np.empty((m, 3), dtype=np.float64)
-    for a in range(3):
-        out[:, a] = np.interp(grid, t, xyz[:, a])
-    new_step = None
-    if step is not None:
-        new_step = np.bincount(k, weights=np.asarray(step, dtype=np.float64), minlength=m)
-        new_step = np.rint(new_step).astype(np.int64)
-    return out, new_step, m - n
+    k = np.rint((t - t[0]) / (1000.0 / rate_hz)).astype(np.int64)
+    return None if np.all(np.diff(k) == 1) else k
+
+
+def _axis_on_grid(t_ms, values, slots, rate_hz):
+    """One axis on the grid as float64: a copy, or linear interpolation where samples are missing."""
+    if slots is None:
+        return np.array(values, dtype=np.float64)
+    t = np.asarray(t_ms, dtype=np.float64)
+    grid = t[0] + np.arange(int(slots[-1]) + 1) * (1000.0 / rate_hz)
+    return np.interp(grid, t, np.asarray(values, dtype=np.float64))
+
+
+def _steps_on_grid(step, slots):
+    if step is None or slots is None:
+        return None if step is None else np.asarray(step).copy()
+    new_step = np.bincount(slots, weights=np.asarray(step, dtype=np.float64), minlength=int(slots[-1]) + 1)
+    return np.rint(new_step).astype(np.int64)
 
 
 def resample(xyz, src_rate, dst_rate):
@@ -189,12 +201,19 @@ def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
     src_rate = _check_rate(trace.rate_hz, "trace rate_hz")
     up, down = resample_factors(src_rate, rate)
 
-    xyz, step, n_filled = uniform_grid(trace.t_ms, trace.xyz, trace.step, src_rate)
-    out_xyz = resample(xyz, src_rate, rate)
+    # one axis at a time, so that a long trace needs one float64 column at a time
+    slots = _grid_slots(trace.t_ms, src_rate)
+    n_filled = 0 if slots is None else int(slots[-1]) + 1 - len(trace.t_ms)
+    axes = []
+    for a in range(3):
+        col = _axis_on_grid(trace.t_ms, trace.xyz[:, a], slots, src_rate)
+        axes.append(quantize(resample(col[:, None], src_rate, rate)[:, 0], range_g, bits))
+        del col
+    out_xyz = np.column_stack(axes)
     n_out = out_xyz.shape[0]
     out_step = None
-    if step is not None:
-        out_step = _resample_steps(step, up, down, n_out).astype(np.int32)
+    if trace.step is not None:
+        out_step = _resample_steps(_steps_on_grid(trace.step, slots), up, down, n_out).astype(np.int32)
 
     t0 = int(trace.t_ms[0]) if len(trace.t_ms) else 0
     t_ms = t0 + np.rint(np.arange(n_out) * (1000.0 / rate)).astype(np.int64)
@@ -211,7 +230,7 @@ def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
     return Trace(
         rate_hz=rate,
         t_ms=t_ms,
-        xyz=quantize(out_xyz, range_g, bits).reshape(-1, 3),
+        xyz=out_xyz.reshape(-1, 3),
         step=out_step,
         meta=meta,
         path=trace.path,
