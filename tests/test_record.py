@@ -160,6 +160,29 @@ def test_ctrl_c_before_any_sample_leaves_no_file(walking, tmp_path):
         assert dev.ask("STOP")[-1] == "OK stopped samples=0"  # STOP was sent already
 
 
+def test_record_right_after_a_sync_gets_samples_at_speed_1(tmp_path):
+    """Every host command wakes the device; at --speed 1 that must not push its clock ahead of
+    real time (it did: each wake moved it a FIFO watermark ahead, so after a sync's commands
+    the device slept for seconds and `record` timed out with no samples)."""
+    from stepclip import sync as syncmod
+    from stepclip.store import Database
+
+    emu = Emulator([walk(20)], speed=1)
+    emu.start()
+    try:
+        with Database(tmp_path / "s.db") as db:
+            for _ in range(3):  # several syncs: about 20 commands
+                syncmod.sync(db, emu.port)
+        lines = []
+        assert rec.record_command(emu.port, tmp_path / "r.csv", seconds=2, out=lines.append) == 0
+        assert "(50 samples at 25 Hz" in lines[0] and "no samples missing" in lines[0]
+        with Device(emu.port) as dev:  # the device's clock is the host's (it was set by the syncs)
+            shown = datetime.fromisoformat(dev.identify()["time"])
+        assert abs((shown - datetime.now()).total_seconds()) < 3
+    finally:
+        emu.close()
+
+
 # --- without the emulator: a scripted serial line -----------------------------------------
 
 

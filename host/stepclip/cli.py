@@ -19,8 +19,14 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+def _rate_help():
+    from . import sensor
+
+    return f"device sample rate: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
+
+
 def _add_device_options(p):
-    p.add_argument("--rate", type=float, metavar="HZ", help=f"device sample rate (default {config.RATE_HZ})")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help())
     p.add_argument("--range", type=int, dest="range_g", metavar="G", help=f"sensor full scale in g: 2, 4, 8, 16 (default {config.RANGE_G})")
     p.add_argument("--bits", type=int, metavar="N", help=f"sensor resolution: 8, 10, 12 (default {config.RESOLUTION_BITS})")
     p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
@@ -35,11 +41,20 @@ def _settings(args):
     bits = args.bits if args.bits is not None else config.RESOLUTION_BITS
     try:
         sensor.sensitivity(range_g, bits)
-        if rate <= 0:
-            raise ValueError(f"--rate must be positive, not {rate:g}")
     except ValueError as e:
         raise UsageError(str(e)) from None
+    rate = _device_rate(rate)
     return {"rate_hz": rate, "range_g": range_g, "bits": bits, "runtime": args.runtime}
+
+
+def _device_rate(rate):
+    """--rate as an int Hz the chip and the firmware support; UsageError if not."""
+    from . import sensor
+
+    try:
+        return sensor.check_device_rate(rate)
+    except ValueError as e:
+        raise UsageError(f"--rate: {e}") from None
 
 
 def _settings_line(s):
@@ -191,10 +206,15 @@ def cmd_emulate(args):
 
     if args.speed <= 0:
         raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    rate = _device_rate(args.rate) if args.rate is not None else None
+    device_id = emulator.check_id(args.id) if args.id is not None else None
+    if args.flash:
+        emulator.check_flash(args.flash)
     for path in args.traces:  # check them all first: one line for a bad file
         tracefile.read(path)
     start = _parse_start(args.start) if args.start else None
-    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash)
+    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
+                            device_id=device_id, rate_hz=rate)
     try:
         if args.run_to_end:
             result = emu.run_to_end()
@@ -209,7 +229,7 @@ def cmd_emulate(args):
             return 0
         port = emu.start()
         print(f"port: {port}", flush=True)
-        print(f"emulated stepclip: {len(args.traces)} trace(s) at {args.speed:g}x, "
+        print(f"emulated stepclip {emu.device_id or emulator.DEFAULT_ID}: {len(args.traces)} trace(s) at {args.speed:g}x, "
               f"clock {'unset' if args.clock_unset else 'set'}; Ctrl-C to stop", flush=True)
         while emu.alive():
             time.sleep(0.2)
@@ -382,7 +402,9 @@ def build_parser():
     p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
     p.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start (default: now)")
     p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
-    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file)")
+    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
+    p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help().replace("device sample rate", "the firmware's sensor rate (as if built with config.RATE_HZ = HZ)"))
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
     p.set_defaults(func=cmd_emulate)

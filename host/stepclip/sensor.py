@@ -27,6 +27,8 @@ from stepclip_firmware import config
 from .trace import Trace
 
 __all__ = [
+    "DEVICE_RATES_HZ",
+    "check_device_rate",
     "SENSITIVITY_MG",
     "sensitivity",
     "quantize",
@@ -45,6 +47,18 @@ SENSITIVITY_MG: dict[tuple[int, int], int] = {
     (8, 12): 4, (8, 10): 16, (8, 8): 64,
     (16, 12): 12, (16, 10): 48, (16, 8): 192,
 }
+
+#: Device rates (Hz) the step counter can be set to: the LIS3DH's output data
+#: rates in normal mode (datasheet DocID17530, CTRL_REG1 ODR: 1, 10, 25, 50, 100,
+#: 200, 400 Hz; the 1.344 kHz and low-power-only rates are left out) at which the
+#: firmware works.  1 Hz is left out too: it cannot see steps (its Nyquist
+#: frequency, 0.5 Hz, is below the 1-3 Hz step rhythm).  From 10 to 400 Hz every
+#: detector intermediate stays within +-2**30 (tests/test_int_range.py) and the
+#: 25-sample FIFO watermark fits the 32-sample FIFO (a wake every 2.5 s at 10 Hz,
+#: every 62.5 ms at 400 Hz).  A recording's own rate (the Bangle.js traces' 12.5
+#: Hz) is not a device setting and is not limited by this list.
+DEVICE_RATES_HZ = (10, 25, 50, 100, 200, 400)
+_LIS3DH_RATES_HZ = (1,) + DEVICE_RATES_HZ
 
 #: Largest numerator/denominator accepted for the resampling ratio.
 MAX_RATIO_TERM = 1000
@@ -67,6 +81,22 @@ def sensitivity(range_g, bits) -> int:
             f"unsupported LIS3DH setting: range +-{range_g} g, {bits}-bit "
             f"(range must be 2, 4, 8 or 16; bits 8, 10 or 12)"
         ) from None
+
+
+def check_device_rate(rate_hz) -> int:
+    """The device rate as an int Hz if it is one of DEVICE_RATES_HZ; ValueError (one line) if not."""
+    choices = ", ".join(str(r) for r in DEVICE_RATES_HZ[:-1]) + f" or {DEVICE_RATES_HZ[-1]} Hz"
+    try:
+        rate = float(rate_hz)
+    except (TypeError, ValueError):
+        raise ValueError(f"device rate must be a number of Hz ({choices}), not {rate_hz!r}") from None
+    if rate in DEVICE_RATES_HZ:
+        return int(rate)
+    if rate in _LIS3DH_RATES_HZ:
+        raise ValueError(f"device rate {rate:g} Hz: the LIS3DH has it, but it is too slow to see steps "
+                         f"(the step rhythm is 1-3 Hz); choose {choices}")
+    raise ValueError(f"device rate {rate:g} Hz: the LIS3DH has no such rate in normal mode; choose {choices} "
+                     "(a recording's own rate, such as the Bangle.js 12.5 Hz, needs no option)")
 
 
 def quantize(mg, range_g, bits) -> np.ndarray:
