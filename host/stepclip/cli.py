@@ -181,6 +181,35 @@ def _print_evaluation(s, results, folders, placements):
             )
 
 
+def cmd_import(args):
+    from . import phone
+    from . import trace as tracefile
+
+    generic = (args.time_col, args.x_col, args.y_col, args.z_col)
+    fmt = "generic" if args.format == "auto" and any(c is not None for c in generic) else args.format
+    if args.steps is not None and (args.steps < 0 or len(args.files) > 1):
+        raise UsageError("--steps is the true step count of one recording: a number >= 0, with one FILE")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot make the folder: {e.strerror or e}") from None
+    failed = 0
+    for path in args.files:
+        try:
+            rec = phone.read(path, fmt, *generic, time_unit=args.time_unit, accel_unit=args.accel_unit)
+            tr = phone.to_trace(rec, steps=args.steps, placement=args.placement)
+            dest = out / phone.output_name(path)
+            tracefile.write(dest, tr)
+        except (phone.PhoneFileError, OSError) as e:
+            print(f"stepclip: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        steps = f", {tr.steps} true steps" if tr.steps is not None else ""
+        print(f"{path} -> {dest}: {rec.fmt}, {tr.duration_s / 60:.1f} min, {len(tr):,} samples at {tr.rate_hz:g} Hz{steps}")
+    return EXIT_BAD_INPUT if failed else 0
+
+
 def cmd_synth(args):
     from . import synth
     from . import trace as tracefile
@@ -408,6 +437,21 @@ def build_parser():
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
     p.set_defaults(func=cmd_emulate)
+
+    p = sub.add_parser("import", help="phone app recordings into trace files", description="Convert CSV recordings from phone apps into trace files that detect, evaluate and emulate read: phyphox ('Acceleration with g'), Physics Toolbox Sensor Suite (g-Force Meter) and Sensor Logger (TotalAcceleration.csv, or Accelerometer.csv with Gravity.csv beside it), known by their header, or any CSV with --time-col/--x-col/--y-col/--z-col. Time becomes milliseconds, acceleration milli-g (with gravity: recordings without it are refused), and the irregular phone timestamps a uniform grid.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="CSV file(s) as the app exported them")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the trace files (made if missing); each is named after its recording")
+    p.add_argument("--format", choices=("auto", "phyphox", "physics-toolbox", "sensor-logger", "generic"), default="auto", help="which app wrote the file (default auto: known by its header)")
+    p.add_argument("--steps", type=int, metavar="N", help="the true number of steps, counted while recording (one FILE)")
+    p.add_argument("--placement", metavar="P", help="where the phone was carried, e.g. front-pocket, belt (into the trace header)")
+    g = p.add_argument_group("generic CSV (any other app)")
+    g.add_argument("--time-col", metavar="C", help="time column: header name or number from 1")
+    g.add_argument("--x-col", metavar="C", help="x acceleration column")
+    g.add_argument("--y-col", metavar="C", help="y acceleration column")
+    g.add_argument("--z-col", metavar="C", help="z acceleration column")
+    g.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s", help="unit of the time column (default s)")
+    g.add_argument("--accel-unit", choices=("m/s2", "g", "mg"), default="m/s2", help="unit of x, y, z (default m/s2)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
     p.add_argument("out", metavar="OUT.csv", help="trace file to write")
