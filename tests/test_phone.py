@@ -80,10 +80,11 @@ def write_phyphox(path, t, mg, sep=",", decimal=".", linear=False):
     path.write_text("\n".join(rows) + "\n")
 
 
-def write_physics_toolbox(path, t, mg, time="s", sep=",", decimal="."):
+def write_physics_toolbox(path, t, mg, time="s", sep=",", decimal=".", gyro=False):
+    """gyro: a multi-sensor recording, each sample followed by a gyroscope row whose g cells are empty."""
     g = mg / 1000.0
     total = "gFTotal" if time == "date" else "TgF"
-    rows = [sep.join(["time", "gFx", "gFy", "gFz", total])]
+    rows = [sep.join(["time", "gFx", "gFy", "gFz", total] + (["wx", "wy", "wz"] if gyro else []))]
     for ti, (x, y, z) in zip(t, g):
         if time == "s":
             stamp = f"{ti / 1000.0:.3f}"
@@ -94,7 +95,9 @@ def write_physics_toolbox(path, t, mg, time="s", sep=",", decimal="."):
             s = 63_000 + ti / 1000.0
             stamp = f"2018-10-03 {int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:07.4f}"
         vals = [f"{v:.3f}".replace(".", decimal) for v in (x, y, z, (x * x + y * y + z * z) ** 0.5)]
-        rows.append(sep.join([stamp] + vals))
+        rows.append(sep.join([stamp] + vals + ([""] * 3 if gyro else [])))
+        if gyro:
+            rows.append(sep.join([f"{ti / 1000.0 + 0.002:.3f}", "", "", "", "", "0.01", "-0.02", "0.03"]))
     path.write_text("\n".join(rows) + "\n")
 
 
@@ -137,11 +140,12 @@ def test_phyphox_acceleration_with_g_counts_as_the_walk(tmp_path, walk, walk_cou
     assert detect(tmp_path / "out" / name) == walk_count
 
 
-@pytest.mark.parametrize("time, sep, decimal", [("s", ",", "."), ("clock", ",", "."), ("date", ",", "."), ("s", ";", ",")])
-def test_physics_toolbox_g_force_counts_as_the_walk(tmp_path, walk, walk_count, time, sep, decimal):
+@pytest.mark.parametrize("time, sep, decimal, gyro", [("s", ",", ".", False), ("clock", ",", ".", False),
+                                                     ("date", ",", ".", False), ("s", ";", ",", False), ("s", ",", ".", True)])
+def test_physics_toolbox_g_force_counts_as_the_walk(tmp_path, walk, walk_count, time, sep, decimal, gyro):
     t, mg = phone_samples(walk, 200, seed=2)
     src = tmp_path / "2024-05-01 walk.csv"
-    write_physics_toolbox(src, t, mg, time, sep, decimal)
+    write_physics_toolbox(src, t, mg, time, sep, decimal, gyro)
     assert run_import(src, "--out", tmp_path) == 0
     tr = imported(tmp_path, "2024-05-01-walk.csv")
     assert tr.rate_hz == 200 and "Physics Toolbox Sensor Suite g-Force Meter" in tr.meta["source"]

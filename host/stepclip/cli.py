@@ -19,10 +19,10 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-def _rate_help():
+def _rate_help(what="device sample rate"):
     from . import sensor
 
-    return f"device sample rate: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
+    return f"{what}: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
 
 
 def _add_device_options(p):
@@ -433,7 +433,7 @@ def build_parser():
     p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
     p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
     p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
-    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help().replace("device sample rate", "the firmware's sensor rate (as if built with config.RATE_HZ = HZ)"))
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help("the firmware's sensor rate, as if built with config.RATE_HZ = HZ"))
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
     p.set_defaults(func=cmd_emulate)

@@ -109,9 +109,21 @@ class _Table:
             self.f = open(path, encoding="utf-8-sig", newline="")
         except OSError as e:
             raise PhoneFileError(f"{path}: cannot read: {e.strerror or e}") from None
+        try:
+            first = self._header_line()
+        except BaseException:
+            self.f.close()
+            raise
+        self.delimiter = max((",", ";", "\t"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
+        self.header = [c.strip() for c in next(csv.reader([first], delimiter=self.delimiter))]
+        self.header_line = self.line
+        self.has_header = not all(_is_number(c.replace(",", ".")) for c in self.header)
+        self.names = [_norm(c) for c in self.header] if self.has_header else []
+
+    def _header_line(self):
+        # the first line that is neither blank nor a '#' comment
         self.line = 0
         try:
-            first = ""
             while True:
                 first = self.f.readline()
                 self.line += 1
@@ -123,13 +135,9 @@ class _Table:
                     break
         except UnicodeDecodeError:
             self.fail(self.line, "not a text file (not UTF-8)")
-        if first.startswith("\x00") or "\x00" in first:
+        if "\x00" in first:
             self.fail(self.line, "not a text file")
-        self.delimiter = max((",", ";", "\t"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
-        self.header = [c.strip() for c in next(csv.reader([first], delimiter=self.delimiter))]
-        self.header_line = self.line
-        self.has_header = not all(_is_number(c.replace(",", ".")) for c in self.header)
-        self.names = [_norm(c) for c in self.header] if self.has_header else []
+        return first
 
     def fail(self, line, what):
         where = f"{self.path}:{line}" if line else self.path
@@ -194,13 +202,11 @@ def _phyphox(t: _Table):
 
 def _physics_toolbox(t: _Table):
     time = t.column({"time"})
-    if time is not None and all(t.column({f"a{a}"}) is not None for a in "xyz") and (
-        t.column({"at"}) is not None
-    ):
-        t.fail(t.header_line, f"a Physics Toolbox Linear Accelerometer recording (ax, ay, az, aT): {_LINEAR_HINT}; "
-                              "record with its g-Force Meter instead")
     cols = [time] + [t.column({f"gf{a}"}) for a in "xyz"]
     if None in cols:
+        if time is not None and None not in [t.column({f"a{a}"}) for a in "xyz"] + [t.column({"at"})]:
+            t.fail(t.header_line, f"a Physics Toolbox Linear Accelerometer recording (ax, ay, az, aT): "
+                                  f"{_LINEAR_HINT}; record with its g-Force Meter instead")
         return None
     return _Layout("physics-toolbox", "Physics Toolbox Sensor Suite g-Force Meter recording", tuple(cols), "clock", "g")
 
