@@ -255,6 +255,23 @@ def test_lost_last_samples_are_counted_from_end(tmp_path):
     assert summary["ended"] == "end" and summary["samples"] == 20 and summary["skipped"] == 5
 
 
+def test_a_port_that_fails_its_flush_when_unplugged_still_leaves_a_valid_file(tmp_path):
+    """pyserial's flush() on an unplugged pseudo-terminal raises termios.error (EIO), which is no
+    OSError: the STOP sent after the samples stopped must not turn it into a traceback."""
+    termios = pytest.importorskip("termios")
+
+    class Unplugged(ScriptedSerial):
+        def flush(self):
+            raise termios.error(5, "Input/output error")
+
+    dev = ScriptedDevice([checked(f"S {i} 0 0 1000") for i in range(30)])
+    dev.serial = Unplugged(dev.serial.data)
+    dev.ask = lambda line, patience=None: ["OK stream rate=25 range=4 bits=10 seconds=0"]
+    summary = rec.record(dev, tmp_path / "t.csv", progress=False, idle_timeout=0.3)
+    assert summary["ended"] == "silent" and summary["samples"] == 30
+    assert len(tracefile.read(tmp_path / "t.csv")) == 30
+
+
 def test_no_sample_at_all_is_an_error_and_no_file(tmp_path):
     out = tmp_path / "t.csv"
     with pytest.raises(DeviceTimeout, match="no samples arrived"):
