@@ -51,6 +51,7 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detector.py
 	$(PY) benchmarks/bench_host.py
+	$(PY) benchmarks/bench_memory.py
 
 # hardware/: wiring diagram (SVG, PNG), power budget (power.md), enclosure STL (out/)
 hardware: $(STAMP) tools

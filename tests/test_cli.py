@@ -101,6 +101,7 @@ def test_evaluate_reports_a_bad_file_and_still_evaluates_the_rest(capsys, tmp_pa
         ("", "empty"),
         ("# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n", "stepclip-trace"),
         ("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n40,1,2,x\n", ":5:"),
+        ("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n315360000000,1,2,3\n", "gap of 87600 hours at line 5"),
     ],
 )
 def test_bad_trace_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
@@ -119,6 +120,10 @@ def test_bad_trace_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
         (["detect", "/nonexistent/walk.csv"], "walk.csv"),
         (["detect", "{walk}", "--range", "3"], "range"),
         (["detect", "{walk}", "--rate", "0"], "rate"),
+        (["detect", "{walk}", "--rate", "12.5"], "--rate: device rate 12.5 Hz: the LIS3DH has no such rate"),
+        (["detect", "{walk}", "--rate", "13"], "choose 10, 25, 50, 100, 200 or 400 Hz"),
+        (["evaluate", "{walk}", "--rate", "1"], "too slow to see steps"),
+        (["evaluate", "{walk}", "--rate", "800"], "no such rate"),
         (["evaluate", "{empty}"], "no .csv traces"),
     ],
 )
@@ -130,6 +135,18 @@ def test_bad_arguments_are_one_line_exit_2(tmp_path, walk_file, argv, expected):
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and expected in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_detect_and_evaluate_at_10_hz_read_a_12_5_hz_recording(capsys, tmp_path):
+    """12.5 Hz is not a device setting, but a recording at 12.5 Hz (as the Bangle.js ones) is read
+    and resampled to whatever device rate is asked."""
+    path = tmp_path / "wrist.csv"
+    tracefile.write(path, synth.generate([synth.stand(3), synth.walk(40), synth.stand(3)], rate_hz=12.5, seed=3))
+    for cmd in ("detect", "evaluate"):
+        code, out, _ = run_cli(capsys, cmd, str(path), "--rate", "10", "--json")
+        assert code == 0
+        got = json.loads(out)
+        assert got["settings"]["rate_hz"] == 10 and got["files"][0]["counted"] > 50
 
 
 def test_every_command_has_help():

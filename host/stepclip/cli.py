@@ -19,8 +19,14 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+def _rate_help(what="device sample rate"):
+    from . import sensor
+
+    return f"{what}: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
+
+
 def _add_device_options(p):
-    p.add_argument("--rate", type=float, metavar="HZ", help=f"device sample rate (default {config.RATE_HZ})")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help())
     p.add_argument("--range", type=int, dest="range_g", metavar="G", help=f"sensor full scale in g: 2, 4, 8, 16 (default {config.RANGE_G})")
     p.add_argument("--bits", type=int, metavar="N", help=f"sensor resolution: 8, 10, 12 (default {config.RESOLUTION_BITS})")
     p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
@@ -35,11 +41,20 @@ def _settings(args):
     bits = args.bits if args.bits is not None else config.RESOLUTION_BITS
     try:
         sensor.sensitivity(range_g, bits)
-        if rate <= 0:
-            raise ValueError(f"--rate must be positive, not {rate:g}")
     except ValueError as e:
         raise UsageError(str(e)) from None
+    rate = _device_rate(rate)
     return {"rate_hz": rate, "range_g": range_g, "bits": bits, "runtime": args.runtime}
+
+
+def _device_rate(rate):
+    """--rate as an int Hz the chip and the firmware support; UsageError if not."""
+    from . import sensor
+
+    try:
+        return sensor.check_device_rate(rate)
+    except ValueError as e:
+        raise UsageError(f"--rate: {e}") from None
 
 
 def _settings_line(s):
@@ -170,6 +185,35 @@ def _print_evaluation(s, results, folders, placements, cadences):
             )
 
 
+def cmd_import(args):
+    from . import phone
+    from . import trace as tracefile
+
+    generic = (args.time_col, args.x_col, args.y_col, args.z_col)
+    fmt = "generic" if args.format == "auto" and any(c is not None for c in generic) else args.format
+    if args.steps is not None and (args.steps < 0 or len(args.files) > 1):
+        raise UsageError("--steps is the true step count of one recording: a number >= 0, with one FILE")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot make the folder: {e.strerror or e}") from None
+    failed = 0
+    for path in args.files:
+        try:
+            rec = phone.read(path, fmt, *generic, time_unit=args.time_unit, accel_unit=args.accel_unit)
+            tr = phone.to_trace(rec, steps=args.steps, placement=args.placement)
+            dest = out / phone.output_name(path)
+            tracefile.write(dest, tr)
+        except (phone.PhoneFileError, OSError) as e:
+            print(f"stepclip: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        steps = f", {tr.steps} true steps" if tr.steps is not None else ""
+        print(f"{path} -> {dest}: {rec.fmt}, {tr.duration_s / 60:.1f} min, {len(tr):,} samples at {tr.rate_hz:g} Hz{steps}")
+    return EXIT_BAD_INPUT if failed else 0
+
+
 def cmd_synth(args):
     from . import synth
     from . import trace as tracefile
@@ -195,10 +239,15 @@ def cmd_emulate(args):
 
     if args.speed <= 0:
         raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    rate = _device_rate(args.rate) if args.rate is not None else None
+    device_id = emulator.check_id(args.id) if args.id is not None else None
+    if args.flash:
+        emulator.check_flash(args.flash)
     for path in args.traces:  # check them all first: one line for a bad file
         tracefile.read(path)
     start = _parse_start(args.start) if args.start else None
-    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash)
+    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
+                            device_id=device_id, rate_hz=rate)
     try:
         if args.run_to_end:
             result = emu.run_to_end()
@@ -213,7 +262,7 @@ def cmd_emulate(args):
             return 0
         port = emu.start()
         print(f"port: {port}", flush=True)
-        print(f"emulated stepclip: {len(args.traces)} trace(s) at {args.speed:g}x, "
+        print(f"emulated stepclip {emu.device_id or emulator.DEFAULT_ID}: {len(args.traces)} trace(s) at {args.speed:g}x, "
               f"clock {'unset' if args.clock_unset else 'set'}; Ctrl-C to stop", flush=True)
         while emu.alive():
             time.sleep(0.2)
@@ -386,10 +435,27 @@ def build_parser():
     p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
     p.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start (default: now)")
     p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
-    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file)")
+    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
+    p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help("the firmware's sensor rate, as if built with config.RATE_HZ = HZ"))
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
     p.set_defaults(func=cmd_emulate)
+
+    p = sub.add_parser("import", help="phone app recordings into trace files", description="Convert CSV recordings from phone apps into trace files that detect, evaluate and emulate read: phyphox ('Acceleration with g'), Physics Toolbox Sensor Suite (g-Force Meter) and Sensor Logger (TotalAcceleration.csv, or Accelerometer.csv with Gravity.csv beside it), known by their header, or any CSV with --time-col/--x-col/--y-col/--z-col. Time becomes milliseconds, acceleration milli-g (with gravity: recordings without it are refused), and the irregular phone timestamps a uniform grid.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="CSV file(s) as the app exported them")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the trace files (made if missing); each is named after its recording")
+    p.add_argument("--format", choices=("auto", "phyphox", "physics-toolbox", "sensor-logger", "generic"), default="auto", help="which app wrote the file (default auto: known by its header)")
+    p.add_argument("--steps", type=int, metavar="N", help="the true number of steps, counted while recording (one FILE)")
+    p.add_argument("--placement", metavar="P", help="where the phone was carried, e.g. front-pocket, belt (into the trace header)")
+    g = p.add_argument_group("generic CSV (any other app)")
+    g.add_argument("--time-col", metavar="C", help="time column: header name or number from 1")
+    g.add_argument("--x-col", metavar="C", help="x acceleration column")
+    g.add_argument("--y-col", metavar="C", help="y acceleration column")
+    g.add_argument("--z-col", metavar="C", help="z acceleration column")
+    g.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s", help="unit of the time column (default s)")
+    g.add_argument("--accel-unit", choices=("m/s2", "g", "mg"), default="m/s2", help="unit of x, y, z (default m/s2)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
     p.add_argument("out", metavar="OUT.csv", help="trace file to write")

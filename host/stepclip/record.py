@@ -35,6 +35,11 @@ from . import device as devmod
 from . import protocol as proto
 from . import trace as tracefile
 
+try:  # pyserial's flush() is termios.tcdrain, whose error (EIO from an unplugged port) is no OSError
+    from termios import error as _TermiosError
+except ImportError:  # Windows
+    _TermiosError = OSError
+
 FLUSH_S = 0.5  # rows reach the file at least this often
 IDLE_TIMEOUT_S = 5.0  # no byte for this long: the device is gone (it sends a burst a second)
 STOP_PATIENCE_S = 2.0  # how long to wait for "OK stopped" after Ctrl-C
@@ -345,7 +350,7 @@ def _send_stop(reader, feed, patience):
         try:
             reader.ser.write(b"STOP\n")
             reader.ser.flush()
-        except (serial.SerialException, OSError):
+        except (serial.SerialException, OSError, _TermiosError):
             return False
         if _read_until(reader, feed, lambda text: text.startswith("OK stopped"), patience):
             return True
