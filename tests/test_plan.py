@@ -240,7 +240,7 @@ def test_next_goal_in_a_running_week_depends_on_it():
     p = wp.resolve({}, daily, START)
     today = START + timedelta(15)  # week 2, goal 4,000, two days so far
     n = wp.next_goal(p, daily, today)
-    assert n == {"index": 3, "start": (START + timedelta(21)).isoformat(), "goal": 4500, "goal_if_missed": 4000, "decided": False, "this_goal": 4000}
+    assert n == {"index": 3, "start": (START + timedelta(21)).isoformat(), "goal": 4500, "goal_if_missed": 4000, "decided": False, "this_goal": 4000, "event": None}
     # once the week is over it is decided: missed (average 3,600)
     n = wp.next_goal(p, daily, START + timedelta(21), week_of=today)
     assert n["decided"] and n["goal"] == n["goal_if_missed"] == 4000
