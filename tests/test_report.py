@@ -314,3 +314,148 @@ def test_two_years_build_and_render_time(tmp_path, capsys):
     with capsys.disabled():
         print(f"\n[report] 2 years (730 days): open + build + render {elapsed * 1000:.1f} ms (1 week shown), {elapsed104 * 1000:.1f} ms (104 weeks shown)")
     assert r["weeks"][0]["index"] == 104 and text.count("not medical advice") == 1
+
+
+# --- worn days, today, last sync, flare-ups (issue 10) ------------------------------------------
+
+
+def wear(minutes):
+    out = [0] * 24
+    h = 7
+    while minutes > 0:
+        out[h] = min(60, minutes)
+        minutes -= out[h]
+        h += 1
+    return out
+
+
+def worn_db(tmp_path, synced=WHEN):
+    """Baseline week 3,000; week 1 (goal 3,500): 3,600 a day, but the clip lay on the
+    table on the Wednesday (610 steps, 40 min of wear); week 2 running."""
+    d = Database(tmp_path / "w.db")
+    steps = [3000] * 7 + [3600, 3600, 610, 3600, 3600, 3600, 3600] + [4100, 3900, 1200]
+    with d.transaction():
+        d.put_device("pico-a", INFO, synced)
+        for i, s in enumerate(steps):
+            rec = day(START + timedelta(i), s)
+            rec["wear"] = wear(40 if s == 610 else 780 if i < 16 else 300)
+            d.put_day("pico-a", rec, synced)
+    return d
+
+
+def test_a_day_not_worn_enough_is_shown_and_left_out(tmp_path):
+    d = worn_db(tmp_path, synced=datetime(2026, 11, 18, 12, 0))
+    today = date(2026, 11, 18)
+    r = report.build(d, weeks=2, today=today, now=datetime(2026, 11, 18, 13, 0))
+    w1 = r["weeks"][0]
+    assert (w1["average"], w1["days_with_data"], w1["days_not_worn"], w1["met"], w1["days_met"]) == (3600, 6, 1, True, 6)
+    wed = next(x for x in r["days"] if x["date"] == "2026-11-11")
+    assert (wed["steps"], wed["wear_minutes"], wed["worn"], wed["worn_note"], wed["met"]) == (610, 40, False, "not worn enough", None)
+    assert r["worn_hours"] == 10
+    text = report.render(r)
+    assert "Wed 2026-11-11     610 / 3,500  ███░░░░░░░░░░░░░░░░░   17%  not worn enough (0 h 40 min worn): left out" in text
+    assert "1 day not worn, left out" in text
+    # today (Wed 2026-11-18, synced at noon): 5 hours worn so far, it counts
+    wed2 = r["days"][9]
+    assert (wed2["date"], wed2["worn"], wed2["worn_note"]) == ("2026-11-18", True, "so far")
+    # marked worn by hand: it counts again and the week misses its goal
+    report.mark_day(d, "2026-11-11", True, now=datetime(2026, 11, 18, 13))
+    r = report.build(d, week="2026-11-11", today=today)
+    assert (r["weeks"][0]["average"], r["weeks"][0]["met"]) == (3173, False)
+
+
+def test_a_day_synced_before_it_ended_is_not_judged_on_its_wear(tmp_path):
+    # synced on the Wednesday at 9:00 (1 h of wear so far), never again: that day still counts
+    d = Database(tmp_path / "p.db")
+    with d.transaction():
+        d.put_device("pico-a", INFO, datetime(2026, 11, 11, 9, 0))
+        for i in range(10):
+            rec = day(START + timedelta(i), 3000)
+            rec["wear"] = wear(60 if i == 9 else 800)
+            d.put_day("pico-a", rec, datetime(2026, 11, 11, 9, 0))
+    r = report.build(d, week="2026-11-11", today=date(2026, 11, 20))
+    assert r["days"][2]["worn_note"] == "so far" and r["days"][2]["worn"] is True
+
+
+def test_the_chart_hatches_the_days_left_out(tmp_path):
+    d = worn_db(tmp_path)
+    r = report.build(d, weeks=3, today=TODAY)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = {}
+    real_savefig = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *a, **k):
+        bars = [p for p in fig.axes[0].patches]
+        drawn["hatched"] = [i for i, b in enumerate(bars) if b.get_hatch()]
+        drawn["legend"] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        return real_savefig(fig, *a, **k)
+
+    matplotlib.figure.Figure.savefig = keep
+    try:
+        report.plot_report(r, tmp_path / "c.png")
+    finally:
+        matplotlib.figure.Figure.savefig = real_savefig
+        plt.close("all")
+    # Wed 11 Nov (forgotten on the table) and Wed 18 Nov (5 hours worn, synced after it ended)
+    assert drawn["hatched"] == [2, 9] and "not worn (left out)" in drawn["legend"]
+
+
+def test_the_today_line_says_what_today_and_the_week_need(tmp_path):
+    d = worn_db(tmp_path, synced=datetime(2026, 11, 18, 12, 0))
+    now = datetime(2026, 11, 18, 13, 0)
+    r = report.build(d, today=now.date(), now=now)
+    t = r["today_needs"]
+    # week 2 (goal 4,000) so far: 4,100 and 3,900; today 1,200; 5 days left with today
+    assert t == {"date": "2026-11-18", "steps": 1200, "goal": 4000, "synced_today": True, "steps_to_goal": 2800,
+                 "days_left": 5, "week_needs_a_day": 4000, "week_met_already": False}
+    text = report.render(r)
+    assert ("Today (Wed): 2,800 more steps for today's goal of 4,000 (1,200 so far); "
+            "the week's goal needs 4,000 a day over the 5 days left (today included)") in text
+    assert "Last synced: Wed 2026-11-18 12:00 (today)" in text
+    assert text.index("Last synced") < text.index("Week 2") < text.index("Today (Wed)") < text.index("Next week")
+
+
+def test_the_today_line_when_the_week_is_already_met_or_the_goal_met_today(tmp_path):
+    d = Database(tmp_path / "m.db")
+    fill(d, "pico-a", START, [3000] * 7 + [9000, 9000, 9000, 9000, 3600])
+    now = datetime(2026, 11, 13, 20)
+    r = report.build(d, today=now.date(), now=now)
+    assert r["today_needs"]["week_met_already"] and r["today_needs"]["steps_to_goal"] == 0
+    assert "Today (Fri): today's goal of 3,500 is met (3,600 steps); the week's goal is already met" in report.render(r)
+
+
+def test_the_last_sync_line_says_to_sync_after_a_day(tmp_path):
+    d = worn_db(tmp_path, synced=datetime(2026, 11, 16, 20, 0))
+    now = datetime(2026, 11, 19, 9, 0)
+    r = report.build(d, today=now.date(), now=now)
+    assert r["sync_due"] and r["last_sync"] == "2026-11-16T20:00:00"
+    text = report.render(r)
+    assert "Last synced: Mon 2026-11-16 20:00 (3 days ago): plug the clip in and run `stepclip sync`" in text
+    assert "Today (Thu): no steps synced yet today" in text
+    r = report.build(d, today=date(2026, 11, 17), now=datetime(2026, 11, 17, 19, 0))
+    assert not r["sync_due"] and "(yesterday)" in report.render(r) and "run `stepclip sync`" not in report.render(r)
+
+
+def test_hold_and_step_back_are_recorded_and_shown(db):
+    with pytest.raises(ValueError, match="baseline week"):
+        report.plan_decision(db, "hold", today=START + timedelta(3))
+    n = report.plan_decision(db, "hold", today=TODAY, now=WHEN)  # week 3, goal 4,000
+    assert (n["goal"], n["decided"], n["event"]) == (4000, True, "hold")
+    r = report.build(db, today=TODAY)
+    assert r["weeks"][0]["event"] == "hold" and r["next_week"]["goal"] == 4000
+    text = report.render(r)
+    assert "Next week (from Mon 2026-11-30): 4,000 a day (held at this week's goal, as you chose)" in text
+    assert "you chose to hold next week's goal" in text and text.count("not medical advice") == 1
+    n = report.plan_decision(db, "step-back", today=TODAY, now=WHEN + timedelta(minutes=5))
+    assert n["goal"] == 3500
+    s = report.plan_summary(db, today=TODAY)
+    assert [(h["kind"], h["week"], h["next_goal"]) for h in s["history"]] == [("hold", 3, None), ("step-back", 3, 3500)]
+    plan_text = report.render_plan(s)
+    assert "Wed 2026-11-25 (week 3): step back next week's goal: next week 3,500 a day" in plan_text
+    assert "Next week (from Mon 2026-11-30): 3,500 a day (a step back from 4,000, as you chose)" in plan_text
+    report.plan_decision(db, "resume", today=TODAY, now=WHEN + timedelta(minutes=9))
+    assert report.build(db, today=TODAY)["next_week"]["goal"] == 4500

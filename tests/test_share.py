@@ -170,7 +170,7 @@ def pdf_pages(pdf):
 def test_the_page_renders_in_chromium_and_makes_no_request(page, tmp_path):
     out, _ = page
     png, netlog = tmp_path / "page.png", tmp_path / "net.json"
-    chromium(tmp_path, out.as_uri(), f"--screenshot={png}", "--window-size=794,1400", f"--log-net-log={netlog}")
+    chromium(tmp_path, out.as_uri(), f"--screenshot={png}", "--window-size=794,1123", f"--log-net-log={netlog}")
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # text, table and chart drawn
     assert page_requests(netlog) == set()

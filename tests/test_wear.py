@@ -191,3 +191,75 @@ def test_every_intermediate_stays_within_2_30_and_no_float_per_sample(rate):
     w.take()
     assert rec.floats == 0
     assert 0 < rec.largest < LIMIT
+
+
+# --- the host side: wear minutes from a day record into the database, export and JSON ---------------
+
+from stepclip import protocol as hostproto  # noqa: E402
+
+
+def test_a_day_record_with_wear_is_parsed_and_one_without_still_works():
+    hours = ",".join(["0"] * 9 + ["312"] + ["0"] * 14)
+    worn = ",".join(["0"] * 7 + ["60"] * 12 + ["15"] + ["0"] * 4)
+    kind, rec = hostproto.record(f"DAY date=2026-11-27 steps=312 brisk=2 overruns=0 hours={hours} wear={worn}")
+    assert kind == "DAY" and sum(rec["wear"]) == 735 and len(rec["wear"]) == 24
+    kind, rec = hostproto.record(f"UPTIME boot=3 day=0 steps=312 brisk=2 overruns=0 hours={hours}")
+    assert rec["wear"] is None
+    for bad in (",".join(["61"] * 24), ",".join(["1"] * 23), "x" * 24):
+        with pytest.raises(hostproto.ProtocolError, match="wear|malformed"):
+            hostproto.record(f"DAY date=2026-11-27 steps=312 brisk=2 overruns=0 hours={hours} wear={bad}")
+
+
+def test_sync_stores_wear_minutes_and_export_and_json_show_them(tmp_path):
+    import csv
+    import io
+    import json
+    import subprocess
+    import sys
+    from datetime import date, datetime
+
+    from stepclip_firmware.protocol import checked
+    from test_errors import fake_port
+
+    hours = ",".join(["0"] * 9 + ["3000"] + ["0"] * 14)
+    worn = ",".join(["0"] * 7 + ["60"] * 12 + ["15"] + ["0"] * 4)  # 12 h 15 min
+    table = ",".join(["0"] * 24)
+
+    def answer(line):
+        if line.startswith(b"ID"):
+            return checked("OK device=stepclip proto=1 id=e0000000000000a1 boot=1 uptime_s=5 clock=set")
+        if line.startswith(b"DAYS"):
+            return (checked(f"DAY date=2026-11-02 steps=3000 brisk=4 overruns=0 hours={hours} wear={worn}")
+                    + checked(f"DAY date=2026-11-03 steps=0 brisk=0 overruns=0 hours={table} wear={table}")
+                    + checked(f"DAY date=2026-11-04 steps=3000 brisk=4 overruns=0 hours={hours}")
+                    + checked("OK records=3"))
+        return checked("OK")
+
+    db_path = tmp_path / "w.db"
+    port, close = fake_port(answer)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "stepclip.cli", "sync", "--port", port, "--db", str(db_path)],
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        close()
+    assert proc.returncode == 0, proc.stderr
+    assert "new device e0000000000000a1: attached to me" in proc.stdout
+    from stepclip import report
+    from stepclip.store import Database
+
+    with Database(db_path) as db:
+        daily = db.person_daily(db.person_id("me"))
+        assert [None if r["wear"] is None else sum(r["wear"]) for r in daily.values()] == [735, 0, None]
+        r = report.build(db, week="2026-11-02", today=date(2026, 11, 20), now=datetime(2026, 11, 20, 12))
+        got = [(d["wear_minutes"], d["worn"], d["worn_note"]) for d in r["days"][:3]]
+        # the day at 0 minutes (the clip on the table) is left out; no wear data counts as worn
+        assert got == [(735, True, "worn"), (0, False, "not worn enough"), (None, True, "no wear data")]
+        json.dumps(r)
+        buf = io.StringIO()
+        report.export_csv(db, buf, today=date(2026, 11, 20))
+        rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+        assert [(x["worn"], x["wear_minutes"]) for x in rows] == [("1", "735"), ("0", "0"), ("1", "")]
+        buf = io.StringIO()
+        report.export_csv(db, buf, hourly=True, today=date(2026, 11, 20))
+        rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+        assert (rows[0]["wear_minutes"], rows[0]["wear_h08"], rows[0]["wear_h19"], rows[2]["wear_h08"]) == ("735", "60", "15", "")

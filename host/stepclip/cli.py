@@ -84,9 +84,10 @@ def cmd_detect(args):
     if not args.plot:
         plots = [None] * len(args.traces)
     elif len(args.traces) == 1:
-        plots = [Path(args.plot)]
+        plots = [_out_file(args.plot, ".png", "--plot")]
     else:  # one chart per trace: FILE-<trace>.png
-        plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
+        plot = _out_file(args.plot, ".png", "--plot")
+        plots = [plot.with_name(f"{plot.stem}-{Path(t).stem}.png") for t in args.traces]
     rows = []
     for path, plot_path in zip(args.traces, plots):
         tr = tracefile.read(path)

@@ -91,6 +91,18 @@ class Device:
                 self._heard(line)
                 return line
 
+    def _drain(self, seconds=0.3):
+        """Keep what the port still says for a moment (after a reply that was not one)."""
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                self.serial.timeout = max(0.01, deadline - time.monotonic())
+                data = self.serial.read(4096)
+                for line in data.splitlines(keepends=True):
+                    self._heard(line)
+        except _PORT_ERRORS:
+            pass
+
     def _heard(self, line):
         if line:
             self.heard = self.heard[-7:] + [line[:200]]
@@ -142,6 +154,7 @@ class Device:
         try:
             lines = self.ask("ID")
         except (DeviceTimeout, proto.ProtocolError, proto.DeviceError) as e:
+            self._drain()
             if any(sign in raw for raw in self.heard for sign in _REPL_SIGNS):
                 raise NotStepclip(
                     f"{self.port}: a board running MicroPython without stepclip on it (it answers like the REPL): "
@@ -177,6 +190,8 @@ def _open_failure(port, e):
     text = str(e)
     if "exclusively lock" in text:
         return "in use by another program (a serial terminal, mpremote, another stepclip?): close it and try again"
+    if port.startswith("/") and not os.path.exists(port):
+        return "cannot open: no such port (is the clip plugged in?)"
     if os.path.isfile(port):
         return "cannot open: not a serial port (it is a file)"
     if os.path.isdir(port):
