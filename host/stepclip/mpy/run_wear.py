@@ -8,11 +8,11 @@
 # then "TOTAL <minutes> <moving> <worn>". --close also closes a last partial
 # minute (recordings shorter than a minute).
 #
-# --bench loads the samples into blocks of 25 first, then: feeds them once with
-# micropython.heap_lock() held through WearTime.feed and once through
-# WearTime.update (any allocation raises), measures gc.mem_alloc() over a feed
-# pass, and times three loops like the app's: the step counter alone, the step
-# counter plus update() per sample, the step counter plus feed() per block.
+# --bench loads the samples into blocks of 25 first, then: runs the step counter
+# with WearTime.feed and with WearTime.update over them with
+# micropython.heap_lock() held (any allocation raises), measures gc.mem_alloc()
+# over a feed pass, and times three loops like the app's: the step counter
+# alone, plus update() per sample, plus feed() per block.
 # It prints "BENCH <us/sample alone> <us with update> <us with feed> <bytes per
 # 1000 samples>".
 import sys
@@ -105,64 +105,41 @@ def with_feed(det, wear, bl):
         j += 1
 
 
-def feed_only(wear, bl):
-    j = 0
-    nb = len(bl)
-    while j < nb:
-        wear.feed(bl[j], BLOCK)
-        j += 1
-
-
-def update_only(wear, bl):
-    j = 0
-    nb = len(bl)
-    while j < nb:
-        buf = bl[j]
-        i = 0
-        while i < 75:
-            wear.update(buf[i], buf[i + 1], buf[i + 2])
-            i += 3
-        j += 1
-
-
-def timed(fn, bl, rounds=3):
-    best = 0
-    for _ in range(rounds):
-        det = StepCounter(rate)
-        wear = WearTime(rate, lsb)
-        gc.collect()
-        t0 = time.ticks_us()
-        fn(det, wear, bl)
-        dt = time.ticks_diff(time.ticks_us(), t0)
-        best = dt if not best or dt < best else best
-    return best / (len(bl) * BLOCK)
+def timed(fn, bl):
+    det = StepCounter(rate)
+    wear = WearTime(rate, lsb)
+    gc.collect()
+    t0 = time.ticks_us()
+    fn(det, wear, bl)
+    return time.ticks_diff(time.ticks_us(), t0) / (len(bl) * BLOCK)
 
 
 def bench():
     bl = blocks()
     n = len(bl) * BLOCK
+    det = StepCounter(rate)
     wear = WearTime(rate, lsb)
-    feed_only(wear, bl)  # warm up
+    with_feed(det, wear, bl)  # warm up
     gc.collect()
     micropython.heap_lock()
     try:
-        feed_only(wear, bl)
-        update_only(wear, bl)
+        with_feed(det, wear, bl)
+        with_update(det, wear, bl)
     finally:
         micropython.heap_unlock()
     gc.collect()
     before = gc.mem_alloc()
-    feed_only(wear, bl)
+    with_feed(det, wear, bl)
     after = gc.mem_alloc()
     per_k = (after - before) * 1000 // n
     # interleave the three loops so that a busy moment hits them alike
     a = u = f = 0
     for _ in range(3):
-        t = timed(alone, bl, 1)
+        t = timed(alone, bl)
         a = t if not a or t < a else a
-        t = timed(with_update, bl, 1)
+        t = timed(with_update, bl)
         u = t if not u or t < u else u
-        t = timed(with_feed, bl, 1)
+        t = timed(with_feed, bl)
         f = t if not f or t < f else f
     print("BENCH", a, u, f, per_k)
 
