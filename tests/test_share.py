@@ -26,7 +26,6 @@ INFO = {"fw": "0.1.0", "proto": "1", "board": "emulated", "micropython": "1.29.0
 START = date(2026, 10, 5)  # a Monday
 TODAY = date(2026, 11, 25)  # a Wednesday, week 7
 NOW = datetime(2026, 11, 25, 19, 30)
-WORN = [9, 0, 8, 10, 5, 4, 9, 2, 5, 2, 1, 3, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]  # minutes worn per hour
 
 
 def wear(minutes=13 * 60):

@@ -66,7 +66,7 @@ def _as_date(value, name):
         raise ReportError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def _as_count(value, name):
+def as_count(value, name):
     if value is None or isinstance(value, int) and not isinstance(value, bool):
         return value
     try:
@@ -75,7 +75,7 @@ def _as_count(value, name):
         raise ReportError(f"{name}: not a whole number: {value!r}") from None
 
 
-def _clock(today=None, now=None):
+def clock(today=None, now=None):
     """(today, now): now defaults to the current time, or noon of `today` if given."""
     if now is None:
         now = datetime.now() if today is None else datetime.combine(today, time(12, 0))
@@ -101,10 +101,7 @@ class PersonData:
 def person_data(db, person=None, device_id=None, today=None):
     """The PersonData of the person meant (see the module docstring), with the
     worn-day rule applied (plan.day_counts) as of `today`."""
-    try:
-        pid, name = resolve_person(db, person, device_id)
-    except ValueError as e:
-        raise ReportError(str(e)) from None
+    pid, name = _who(db, person, device_id)
     today = today or date.today()
     daily = db.person_daily(pid)
     marks = db.day_marks(pid)
@@ -112,6 +109,7 @@ def person_data(db, person=None, device_id=None, today=None):
     counts = {}
     for d, rec in daily.items():
         wear = None if rec["wear"] is None else sum(rec["wear"])
+        # final: over, and one of the person's clips was synced after it ended
         final = d < today and last_sync is not None and last_sync.date() > d
         counts[d] = walking.day_counts(wear, marks.get(d), final)
     steps = {d: rec["steps"] for d, rec in daily.items()}
@@ -135,7 +133,7 @@ def set_plan(db, device_id=None, age=None, target=None, baseline=None, start=Non
     if age is not None and target is not None and AUTO not in (age, target):
         raise ReportError("give --age or --target, not both (a target you set wins over the age)")
     changes = {}
-    for name, value, parse in (("age", age, _as_count), ("target", target, _as_count), ("baseline", baseline, _as_count), ("start", start, _as_date)):
+    for name, value, parse in (("age", age, as_count), ("target", target, as_count), ("baseline", baseline, as_count), ("start", start, _as_date)):
         if value is None:
             continue
         if isinstance(value, str) and value.strip().lower() in (AUTO, "none", ""):
@@ -170,7 +168,7 @@ def plan_decision(db, kind, device_id=None, person=None, today=None, now=None):
     the baseline week or before the plan (there is no goal to hold yet)."""
     if kind not in walking.EVENTS:
         raise ReportError(f"unknown plan decision {kind!r} (choose from {', '.join(walking.EVENTS)})")
-    today, now = _clock(today, now)
+    today, now = clock(today, now)
     data = person_data(db, person, device_id, today)
     p = data.plan
     k = walking.week_index(p, today)
@@ -201,7 +199,7 @@ def plan_summary(db, device_id=None, today=None, person=None):
         "plan": p.as_dict(),
         "this_week": this_week,
         "next_week": walking.next_goal(p, data.counted, today, events=data.events),
-        "history": _history(db, data),
+        "history": history(db, data),
         "rules": (
             f"week 0 (7 days from the start) measures the baseline; week 1's daily goal is the baseline "
             f"+ {walking.STEP_UP}, rounded to the nearest {walking.ROUND_TO}; each week after it {walking.STEP_UP} "
@@ -212,7 +210,7 @@ def plan_summary(db, device_id=None, today=None, person=None):
     }
 
 
-def _history(db, data):
+def history(db, data):
     """The plan decisions with the week they were given in and the goal they set."""
     p = data.plan
     out = []
@@ -228,7 +226,7 @@ def _history(db, data):
     return out
 
 
-def _plan_line(p):
+def plan_line(p):
     """One line: baseline, target, start and where they come from."""
     if p["baseline"] is None:
         base = "baseline: not yet (no data in the first week)"
@@ -250,7 +248,7 @@ def _plan_line(p):
     return f"{base}, {target}, {start}"
 
 
-def _next_line(n, this_week_label="this week's"):
+def next_line(n, this_week_label="this week's"):
     if n is None:
         return "Next week: the plan starts with the first synced day"
     when = f"from {_day(n['start'])}"
@@ -279,7 +277,7 @@ def render_plan(summary):
     """The text `stepclip plan` prints."""
     p = summary["plan"]
     devices = ", ".join(summary["devices"]) or "no device yet"
-    lines = [f"Walking plan for {summary['person']} (device{'s' if len(summary['devices']) != 1 else ''}: {devices})", "  " + _plan_line(p)]
+    lines = [f"Walking plan for {summary['person']} (device{'s' if len(summary['devices']) != 1 else ''}: {devices})", "  " + plan_line(p)]
     for note in p["notes"]:
         if note.endswith("provisional") or note.startswith("the ") or note.startswith("no data") or note.startswith("baseline:"):
             lines.append("  " + note)
@@ -293,9 +291,9 @@ def render_plan(summary):
         else:
             avg = f", average so far {w['average']:,}" if w["average"] is not None else ", no data yet"
             lines.append(f"{label}: goal {w['goal']:,} a day{avg}")
-    lines.append(_next_line(summary["next_week"]))
+    lines.append(next_line(summary["next_week"]))
     for e in summary["history"]:
-        lines.append("  " + _event_line(e))
+        lines.append("  " + event_line(e))
     lines.append(DISCLAIMER)
     return "\n".join(lines)
 
@@ -303,7 +301,7 @@ def render_plan(summary):
 _EVENT_WORDS = {"hold": "hold next week's goal", "step-back": "step back next week's goal", "resume": "back to the usual rule"}
 
 
-def _event_line(e):
+def event_line(e):
     week = f" (week {e['week']})" if e.get("week") is not None else ""
     goal = f": next week {e['next_goal']:,} a day" if e.get("next_goal") is not None else ""
     return f"{_day(e['date'])}{week}: {_EVENT_WORDS.get(e['kind'], e['kind'])}{goal}"
@@ -329,9 +327,9 @@ def build(db, device_id=None, week=None, weeks=1, today=None, person=None, now=N
     disclaimer. `days` lists every day shown: date, weekday, steps (None: no
     data), goal, met, pct, brisk, future, wear_minutes (None: no wear data), worn
     (counts for the plan; None without data) and worn_note (why)."""
-    today, now = _clock(today, now)
+    today, now = clock(today, now)
     anchor = _as_date(week, "--week") or today
-    n = _as_count(weeks, "--weeks")
+    n = as_count(weeks, "--weeks")
     if n is None or n < 1 or n > 520:
         raise ReportError(f"--weeks must be between 1 and 520, not {weeks!r}")
     data = person_data(db, person, device_id, today)
@@ -484,7 +482,7 @@ def _worn_note(d):
     return ""
 
 
-def _today_line(t):
+def today_line(t):
     """One line: what today and the rest of the week need."""
     if t is None:
         return None
@@ -507,7 +505,7 @@ def _today_line(t):
     return f"{label}: {today}; {week}"
 
 
-def _sync_line(report, now=None):
+def sync_line(report, now=None):
     last = report["last_sync"]
     if last is None:
         return "Never synced: plug the clip in and run `stepclip sync`."
@@ -524,7 +522,7 @@ def _sync_line(report, now=None):
 def render(report):
     """The terminal table of a report from build()."""
     steps_w = max([6] + [len(f"{d['steps']:,}") for d in report["days"] if d["steps"] is not None])
-    lines = [f"stepclip report for {report['person']} ({_day(report['today'])})", "Plan: " + _plan_line(report["plan"]), _sync_line(report)]
+    lines = [f"stepclip report for {report['person']} ({_day(report['today'])})", "Plan: " + plan_line(report["plan"]), sync_line(report)]
     p = report["plan"]
     if p["start"] is None:
         lines.append("No data yet: plug the clip in and run `stepclip sync`.")
@@ -547,16 +545,16 @@ def render(report):
                 lines.append(f"  {label}  {d['steps']:>{steps_w},} / {d['goal']:,}  {_bar(d['pct'])}  {d['pct']:>3}%{mark}")
         lines.append(_week_line(w))
     lines.append("")
-    today_line = _today_line(report["today_needs"])
-    if today_line:
-        lines.append(today_line)
+    line = today_line(report["today_needs"])
+    if line:
+        lines.append(line)
     s = report["streak"]
     done = report["weeks_done"]
     tally = f" ({report['weeks_met']} of {done} complete week{'s' if done != 1 else ''} met)" if done else " (no complete week with a goal yet)"
     lines.append(f"Streak: {s} week{'s' if s != 1 else ''} in a row with the goal met{tally}")
     shown_last = report["weeks"][-1] if report["weeks"] else None
     label = "this week's" if shown_last and shown_last["running"] else "that week's"
-    lines.append(_next_line(report["next_week"], label))
+    lines.append(next_line(report["next_week"], label))
     if report["unplaced_steps"]:
         lines.append(
             f"Not on any date: {report['unplaced_steps']:,} steps counted while the clock was unset "

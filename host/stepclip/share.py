@@ -30,16 +30,16 @@ def summary(db, weeks=None, person=None, device_id=None, today=None, now=None):
     """The report (report.build) of the weeks to share, plus "trend" and "history":
     JSON-ready. weeks: how many plan weeks, ending with the current one (default:
     the plan so far, at most DEFAULT_WEEKS; 1 to MAX_WEEKS)."""
-    today, now = rep._clock(today, now)
+    today, now = rep.clock(today, now)
     data = rep.person_data(db, person, device_id, today)
     k = walking.week_index(data.plan, today) if data.plan.start else None
     so_far = k + 1 if k is not None and k >= 0 else 1  # weeks of the plan so far
-    n = min(DEFAULT_WEEKS, so_far) if weeks is None else rep._as_count(weeks, "--weeks")
+    n = min(DEFAULT_WEEKS, so_far) if weeks is None else rep.as_count(weeks, "--weeks")
     if n is None or not 1 <= n <= MAX_WEEKS:
         raise rep.ReportError(f"--weeks must be between 1 and {MAX_WEEKS} (two A4 pages), not {weeks!r}")
     n = min(n, so_far)  # never the empty weeks before the plan
     r = rep.build(db, device_id, weeks=n, today=today, person=person, now=now)
-    r["history"] = rep._history(db, data)
+    r["history"] = rep.history(db, data)
     r["trend"] = trend(r["weeks"])
     return r
 
@@ -141,11 +141,11 @@ def render_html(s, chart, generated=None):
         sign = "+" if t["per_week"] >= 0 else ""
         trend_text = (f"Daily average from {t['first']:,} to {t['last']:,} steps over {t['weeks']} weeks with data: "
                       f"{sign}{t['per_week']:,} steps a day per week (least-squares line).")
-    nxt = rep._next_line(s["next_week"])
-    history = "".join(f"<li>{e(rep._event_line(h))}</li>" for h in s["history"]) or "<li>none</li>"
-    today_line = rep._today_line(s["today_needs"])
+    nxt = rep.next_line(s["next_week"])
+    history = "".join(f"<li>{e(rep.event_line(h))}</li>" for h in s["history"]) or "<li>none</li>"
+    today_line = rep.today_line(s["today_needs"])
     generated = (generated or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    plan_text = rep._plan_line(p)
+    plan_text = rep.plan_line(p)
     plan_text = plan_text[:1].upper() + plan_text[1:]
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -159,7 +159,7 @@ def render_html(s, chart, generated=None):
 <body>
 <h1>Walking summary: {e(s['person'])}</h1>
 <p class="muted">{e(first)} to {e(last)} · stepclip step counter worn at the hip (device{'s' if len(s['devices']) != 1 else ''}: {e(devices)}) ·
-{e(rep._sync_line(s))} · made by stepclip {e(__version__)} on {e(generated)}</p>
+{e(rep.sync_line(s))} · made by stepclip {e(__version__)} on {e(generated)}</p>
 <h2>The plan</h2>
 <p>{e(plan_text)}.</p>
 <p class="muted">Each week's daily goal is 500 steps a day above the last, up to the target; a week whose average misses
