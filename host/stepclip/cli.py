@@ -496,7 +496,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for three synthetic weeks of the walking plan (one missed day), sync it into a temporary database, print the report and write the chart. Under a minute; no hardware needed.")
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (one day the clip lay on the table, marked not worn), sync it into a temporary database, print the report and write the chart and the page to share with the therapist. Under a minute; no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
     p.set_defaults(func=cmd_demo)
 
