@@ -14,12 +14,14 @@ from . import protocol as proto
 PICO_USB_ID = (0x2E8A, 0x0005)
 PROTOCOLS = (1,)  # protocol versions this host speaks
 
+# What a serial call raises when the port fails (unplugged, its other end gone):
+# every call on an open port is inside a handler for these.
 try:
     import termios
 
-    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)  # termios.error: a pty whose other end died
+    PORT_ERRORS = (serial.SerialException, OSError, termios.error)  # termios.error: a pty whose other end died
 except ImportError:  # Windows
-    _PORT_ERRORS = (serial.SerialException, OSError)
+    PORT_ERRORS = (serial.SerialException, OSError)
 # what a MicroPython REPL answers to a stepclip command: the board has no stepclip on it
 _REPL_SIGNS = (b">>>", b"Traceback (most recent call last)", b"NameError", b"MicroPython")
 
@@ -57,14 +59,14 @@ class Device:
         self.heard = []  # the last raw lines received (to tell a bare MicroPython board)
         try:
             self.serial = serial.Serial(self.port, 115200, timeout=timeout, write_timeout=timeout, exclusive=True)
-        except _PORT_ERRORS as e:
+        except PORT_ERRORS as e:
             raise DeviceNotFound(f"{self.port}: {_open_failure(self.port, e)}") from None
         self.info = {}
 
     def close(self):
         try:
             self.serial.close()
-        except _PORT_ERRORS:
+        except PORT_ERRORS:
             pass
 
     def __enter__(self):
@@ -85,7 +87,7 @@ class Device:
             try:
                 self.serial.timeout = min(remaining, self.timeout)
                 line += self.serial.readline()
-            except _PORT_ERRORS as e:
+            except PORT_ERRORS as e:
                 raise DeviceTimeout(f"the port failed ({e.__class__.__name__}): unplugged?") from None
             if line.endswith(b"\n"):
                 self._heard(line)
@@ -100,7 +102,7 @@ class Device:
                 data = self.serial.read(4096)
                 for line in data.splitlines(keepends=True):
                     self._heard(line)
-        except _PORT_ERRORS:
+        except PORT_ERRORS:
             pass
 
     def _heard(self, line):
@@ -112,7 +114,7 @@ class Device:
             self.serial.reset_input_buffer()
             self.serial.write(line.encode("ascii") + b"\n")
             self.serial.flush()
-        except _PORT_ERRORS as e:
+        except PORT_ERRORS as e:
             raise DeviceTimeout(f"cannot write to the port ({e.__class__.__name__}): unplugged?") from None
         deadline = time.monotonic() + patience
         lines = []
