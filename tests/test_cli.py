@@ -150,10 +150,11 @@ def test_detect_and_evaluate_at_10_hz_read_a_12_5_hz_recording(capsys, tmp_path)
 
 
 def test_every_command_has_help():
-    commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "export", "record", "deploy", "demo"]
+    commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "day", "device", "share", "export",
+                "record", "deploy", "demo"]
     top = subprocess.run(STEPCLIP + ["--help"], capture_output=True, text=True).stdout
     assert all(c in top for c in commands)
-    for argv in [[]] + [[c] for c in commands]:
+    for argv in [[]] + [[c] for c in commands] + [["device", "list"], ["device", "attach"]]:
         proc = subprocess.run(STEPCLIP + argv + ["--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: stepclip" in proc.stdout
 
@@ -163,10 +164,22 @@ def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
     proc = subprocess.run(STEPCLIP + ["demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "synthetic" in out and "21 days synced" in out
+    assert "synthetic" in out and "19 days synced" in out
     assert out.count("General guidance, not medical advice.") == 1
     assert (tmp_path / "stepclip-demo.png").read_bytes()[:4] == b"\x89PNG"
     assert f"chart: {tmp_path / 'stepclip-demo.png'}" in out
+    # the day the clip lay on the table is left out, and that week is met
+    assert "(forgot the clip)" in out and "--not-worn` leaves it out" in out
+    assert "marked not worn: left out" in out
+    week1 = next(line for line in out.splitlines() if line.startswith("  Week:") and "not worn, left out" in line)
+    assert ": met," in week1
+    # what today needs, and the last sync
+    assert any(line.startswith("Today (") and "the week's goal" in line for line in out.splitlines())
+    assert "Last synced: " in out and "(today)" in out
+    # the page to share, beside the chart
+    page = tmp_path / "stepclip-demo.html"
+    assert f"page to share with the therapist: {page}" in out
+    assert "data:image/png;base64," in page.read_text()
     # every day the device counted what the synthetic walker walked, within 1%
     for line in out.splitlines():
         if "walked" in line:

@@ -44,7 +44,8 @@ def dump(path):
     """Everything in the database, to compare before/after."""
     con = sqlite3.connect(path)
     try:
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall()) for t in ("devices", "days", "uptime", "boots", "plans")}
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall())
+                for t in ("devices", "days", "uptime", "boots", "persons", "day_marks", "plan_events")}
     finally:
         con.close()
 

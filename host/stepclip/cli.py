@@ -1,6 +1,7 @@
 """The stepclip command line: a thin layer over the modules of this package."""
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,27 @@ def _rate_help(what="device sample rate"):
     from . import sensor
 
     return f"{what}: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit status 2), not the usage."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _out_file(path, suffix, option):
+    """The file an --out/--plot option names: FILE gets `suffix` when it has none;
+    its folder must exist. UsageError otherwise."""
+    out = Path(path)
+    if not out.suffix:
+        out = out.with_name(out.name + suffix)
+    folder = out.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    return out
 
 
 def _add_device_options(p):
@@ -77,9 +99,10 @@ def cmd_detect(args):
     if not args.plot:
         plots = [None] * len(args.traces)
     elif len(args.traces) == 1:
-        plots = [Path(args.plot)]
+        plots = [_out_file(args.plot, ".png", "--plot")]
     else:  # one chart per trace: FILE-<trace>.png
-        plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
+        plot = _out_file(args.plot, ".png", "--plot")
+        plots = [plot.with_name(f"{plot.stem}-{Path(t).stem}.png") for t in args.traces]
     rows = []
     for path, plot_path in zip(args.traces, plots):
         tr = tracefile.read(path)
@@ -281,22 +304,32 @@ def _add_port_option(p):
 def _add_db_options(p, device=True):
     p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
     if device:
-        p.add_argument("--device", metavar="ID", help="which device (default: the last synced)")
+        p.add_argument("--person", metavar="NAME", help="whose plan (default: the wearer of the last synced device)")
+        p.add_argument("--device", metavar="ID", help="the person this device is attached to")
 
 
-def _db(args):
+def _db(args, create=False):
+    """The database; only `sync` may make a new one."""
     from . import store
 
-    return store.Database(args.db)
+    return store.Database(args.db, create=create)
 
 
 def cmd_sync(args):
     from . import report, sync
 
-    with _db(args) as db:
+    with _db(args, create=True) as db:
+        if db.created:
+            print(f"new database: {db.path}")
+        known = set(db.devices())
         result = sync.sync(db, args.port)
         today = result.synced_at.date()
-        days = report.build(db, result.device_id, today=today)["days"]
+        days = report.build(db, result.device_id, today=today, now=result.synced_at)["days"]
+        person = db.device(result.device_id)["person"]
+        if result.device_id not in known:
+            others = [p["name"] for p in db.persons() if p["name"] != person]
+            hint = f" (`stepclip device attach {result.device_id} --person NAME` to move it to {' or '.join(others)})" if others else ""
+            print(f"new device {result.device_id}: attached to {person}, whose plan it now counts for{hint}")
     day = next((d for d in days if d["date"] == today.isoformat()), {"steps": 0, "goal": None})
     steps, goal = day["steps"] or 0, day["goal"]
     parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
@@ -313,26 +346,79 @@ def cmd_plan(args):
     from . import report
 
     with _db(args) as db:
+        saved = []
         if any(v is not None for v in (args.age, args.target, args.baseline, args.start)):
-            report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline, start=args.start)
-        summary = report.plan_summary(db, args.device)
-    print(json.dumps(summary, indent=2) if args.json else report.render_plan(summary))
+            changes = report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline,
+                                      start=args.start, person=args.person)
+            saved = [f"{k} {'auto' if v is None else (f'{v:,}' if isinstance(v, int) else v)}" for k, v in changes.items()
+                     if not (k == "target" and v is None and "age" in changes)]
+        decision = args.decision
+        if decision:
+            nxt = report.plan_decision(db, decision, args.device, person=args.person)
+            saved.append({"hold": f"hold: next week keeps this week's goal, {nxt['goal']:,} a day",
+                          "step-back": f"step back: next week {nxt['goal']:,} a day",
+                          "resume": "resume: next week's goal follows the usual rule again"}[decision])
+        summary = report.plan_summary(db, args.device, person=args.person)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        if saved:
+            print(f"saved for {summary['person']}: " + "; ".join(saved))
+        print(report.render_plan(summary))
     return 0
 
 
 def cmd_report(args):
     from . import report
 
+    plot_path = _out_file(args.plot, ".png", "--plot") if args.plot else None
     with _db(args) as db:
-        r = report.build(db, args.device, week=args.week, weeks=args.weeks)
-        if args.plot:
-            report.plot(db, args.device, args.plot, weeks=max(args.weeks, 4) if args.weeks == 1 else args.weeks, week=args.week)
+        r = report.build(db, args.device, week=args.week, weeks=args.weeks, person=args.person)
+        if plot_path:
+            report.plot(db, args.device, plot_path, weeks=max(args.weeks, 4) if args.weeks == 1 else args.weeks,
+                        week=args.week, person=args.person)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
         print(report.render(r))
-    if args.plot:
-        print(f"chart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    if plot_path:
+        print(f"chart: {plot_path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_day(args):
+    from . import report
+
+    with _db(args) as db:
+        if args.mark is not None:
+            report.mark_day(db, args.date, {"worn": True, "not-worn": False, "auto": None}[args.mark], args.device, person=args.person)
+        info = report.day_info(db, args.date, args.device, person=args.person)
+    print(json.dumps(info, indent=2) if args.json else report.render_day(info))
+    return 0
+
+
+def cmd_device(args):
+    from . import person
+
+    with _db(args) as db:
+        if args.action == "attach":
+            name, before = person.attach_device(db, args.id, args.person)
+            same = " (it already was)" if before == name else f" (it was attached to {before})" if before else ""
+            print(f"{args.id} is attached to {name}{same}: its days count for {name}'s plan")
+            return 0
+        listing = person.device_list(db)
+    print(json.dumps(listing, indent=2) if args.json else person.render_device_list(listing))
+    return 0
+
+
+def cmd_share(args):
+    from . import share
+
+    out = _out_file(args.out or share.default_name(), ".html", "--out")
+    with _db(args) as db:
+        s = share.write_page(db, out, weeks=args.weeks, person=args.person, device_id=args.device)
+    print(f"wrote {out}: {s['person']}'s walking summary, {s['days'][0]['date']} to {s['days'][-1]['date']} "
+          f"({len(s['weeks'])} week{'s' if len(s['weeks']) != 1 else ''}); open it in a browser to read or print it")
     return 0
 
 
@@ -341,18 +427,19 @@ def cmd_export(args):
 
     from . import report
 
+    out = _out_file(args.out, ".csv", "--out") if args.out else None
     with _db(args) as db:
-        with open(args.out, "w", newline="") if args.out else nullcontext(sys.stdout) as f:
-            n = report.export_csv(db, f, args.device)
-    if args.out:
-        print(f"wrote {n} day records to {args.out}", file=sys.stderr)
+        with open(out, "w", newline="") if out else nullcontext(sys.stdout) as f:
+            n = report.export_csv(db, f, args.device, person=args.person, first=args.first, last=args.last, hourly=args.hourly)
+    if out:
+        print(f"wrote {n} {'device records' if args.hourly else 'days'} to {out}", file=sys.stderr)
     return 0
 
 
 def cmd_record(args):
     from . import record
 
-    return record.record_command(args.port, args.out, args.seconds)
+    return record.record_command(args.port, _out_file(args.out, ".csv", "--out"), args.seconds)
 
 
 def cmd_deploy(args):
@@ -370,7 +457,7 @@ def cmd_demo(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
+    parser = Parser(prog="stepclip", description="Host tool for the stepclip step counter.")
     parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -392,24 +479,60 @@ def build_parser():
     _add_db_options(p, device=False)
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
+    p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. In a flare-up, --hold keeps this week's goal next week and --step-back lowers next week's goal by one step (500); both are kept in the plan's history. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
     p.add_argument("--age", metavar="N", help="the walker's age: sets the target (8,000 under 60, 6,000 from 60)")
     p.add_argument("--target", metavar="N", help="daily target in steps (instead of the age rule)")
     p.add_argument("--baseline", metavar="N", help="daily steps to start from (default: the first synced week's average)")
     p.add_argument("--start", metavar="DATE", help="first day of the plan, YYYY-MM-DD (default: the first synced day)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--hold", dest="decision", action="store_const", const="hold", help="a flare-up: keep this week's goal next week")
+    g.add_argument("--step-back", dest="decision", action="store_const", const="step-back", help="a flare-up: next week's goal one step (500) below this week's")
+    g.add_argument("--resume", dest="decision", action="store_const", const="resume", help="cancel a --hold or --step-back given this week")
     _add_db_options(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("report", help="this week against the plan", description="The week day by day against its goal, the weekly average, days met, brisk minutes, the streak of weeks met and next week's goal.")
+    p = sub.add_parser("report", help="this week against the plan", description="The week day by day against its goal, what today still needs, when the clip was last synced, the weekly average over the days worn, days met, brisk minutes, the streak of weeks met and next week's goal. Days the clip was worn less than 10 hours (or marked not worn) are shown and left out.")
     p.add_argument("--week", metavar="DATE", help="show the plan week that contains this date, YYYY-MM-DD (default: today)")
     p.add_argument("--weeks", type=int, default=1, metavar="N", help="how many weeks, ending with that one (default 1; the chart shows at least 4)")
-    p.add_argument("--plot", metavar="FILE.png", help="also draw daily steps as bars and the goal as a step line")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw daily steps as bars and the goal as a step line (.png is added when FILE has no extension)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_db_options(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("export", help="all day records as CSV", description="Write all day records (date, device, steps, brisk minutes, overruns, steps per hour) as CSV.")
+    p = sub.add_parser("day", help="show a day, or mark it worn or not worn", description="Show one day: steps, goal, wear time and whether it counts for the plan. A day the clip was not worn (forgotten on the table) is left out of the week's average and days met; the clip measures its wear time, and you can mark a day by hand (for a clip without wear data, or when it got it wrong).")
+    p.add_argument("date", metavar="DATE", help="the day, YYYY-MM-DD")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--not-worn", dest="mark", action="store_const", const="not-worn", help="mark the day not worn: left out of the plan")
+    g.add_argument("--worn", dest="mark", action="store_const", const="worn", help="mark the day worn: it counts, whatever the wear time says")
+    g.add_argument("--auto", dest="mark", action="store_const", const="auto", help="remove the mark: the clip's wear time decides again")
+    p.add_argument("--json", action="store_true", help="print the day as JSON")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_day)
+
+    p = sub.add_parser("device", help="list the devices, or attach one to a person", description="The walking plan belongs to a person; each device (clip) is attached to a person, and a day's steps are the sum over that person's devices. A new clip joins the only person there is; with several persons it gets a person of its own until you attach it.")
+    dsub = p.add_subparsers(dest="action", metavar="ACTION")
+    dsub.required = True
+    q = dsub.add_parser("list", help="the devices and whom they are attached to", description="List the devices in the database: id, person, last sync, days, firmware.")
+    q.add_argument("--json", action="store_true", help="print the list as JSON")
+    _add_db_options(q, device=False)
+    q.set_defaults(func=cmd_device)
+    q = dsub.add_parser("attach", help="attach a device to a person", description="Attach a device to a person (made if new): from then on its days count for that person's plan (a replacement or second clip carries on with the plan).")
+    q.add_argument("id", metavar="ID", help="the device id (see `stepclip device list`)")
+    q.add_argument("--person", metavar="NAME", help="the person (default: me)")
+    q.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    q.set_defaults(func=cmd_device)
+
+    p = sub.add_parser("share", help="a summary page to take to the therapist", description="Write one self-contained HTML page (no network, prints on one or two A4 pages): the plan, each week's average against its goal, days met, days worn, brisk minutes, the trend, holds and step-backs, the chart, and the not-medical-advice line.")
+    p.add_argument("--weeks", type=int, metavar="N", help="how many plan weeks, ending with this one (default: the plan so far, at most 12; at most 26)")
+    p.add_argument("--out", metavar="FILE.html", help="where to write it (default: stepclip-summary-<today>.html here; .html is added when FILE has no extension)")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_share)
+
+    p = sub.add_parser("export", help="days as CSV: steps, goal, met, worn", description="Write a person's days as CSV: date, steps (summed over the person's devices), goal, met, worn (1: the day counts, 0: not worn enough or marked not worn), wear_minutes, brisk minutes. With --hourly, one row per device and day instead: steps, brisk minutes, overruns, wear minutes, steps and wear minutes in each hour, and the steps placed on the date after the clock was unset.")
+    p.add_argument("--from", dest="first", metavar="DATE", help="first day, YYYY-MM-DD (default: the first with data)")
+    p.add_argument("--to", dest="last", metavar="DATE", help="last day, YYYY-MM-DD (default: the last with data)")
+    p.add_argument("--hourly", action="store_true", help="one row per device and day, with the per-hour columns")
     p.add_argument("--format", choices=("csv",), default="csv", help="output format (csv)")
     p.add_argument("--out", metavar="FILE", help="write to this file (default: standard output)")
     _add_db_options(p)
@@ -426,7 +549,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for three synthetic weeks of the walking plan (one missed day), sync it into a temporary database, print the report and write the chart. Under a minute; no hardware needed.")
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (one day the clip lay on the table, marked not worn), sync it into a temporary database, print the report and write the chart and the page to share with the therapist. Under a minute; no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
     p.set_defaults(func=cmd_demo)
 
@@ -484,9 +607,22 @@ def _input_errors():
     )
 
 
+def _name_subparsers(parser):
+    # every (sub)command remembers its prog, for one-line errors about extra arguments
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in action.choices.values():
+                sp.set_defaults(_prog=sp.prog)
+                _name_subparsers(sp)
+
+
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _name_subparsers(parser)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        prog = getattr(args, "_prog", parser.prog)
+        parser.exit(EXIT_BAD_INPUT, f"{prog}: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)\n")
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -496,12 +632,24 @@ def main(argv=None):
         return 0
     except Exception as e:
         if isinstance(e, _input_errors()):
-            print(f"stepclip: {e}", file=sys.stderr)
+            print(f"stepclip: {_one_line(e)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(e, OSError):  # a file or folder that cannot be read or written
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"stepclip: {where}{e.strerror or e}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if isinstance(e, RuntimeError):
-            print(f"stepclip: {e}", file=sys.stderr)
+            print(f"stepclip: {_one_line(e)}", file=sys.stderr)
             return 1
-        raise
+        if os.environ.get("STEPCLIP_DEBUG"):
+            raise
+        print(f"stepclip: unexpected error ({e.__class__.__name__}: {_one_line(e)}); "
+              "STEPCLIP_DEBUG=1 shows the details, please report them", file=sys.stderr)
+        return 1
+
+
+def _one_line(e):
+    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":

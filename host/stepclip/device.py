@@ -3,6 +3,7 @@
 A Pico running MicroPython shows up as USB 2E8A:0005; the emulated device's
 pseudo-terminal (`stepclip emulate`) is opened by its path like any port.
 """
+import os
 import time
 
 import serial
@@ -12,6 +13,17 @@ from . import protocol as proto
 
 PICO_USB_ID = (0x2E8A, 0x0005)
 PROTOCOLS = (1,)  # protocol versions this host speaks
+
+# What a serial call raises when the port fails (unplugged, its other end gone):
+# every call on an open port is inside a handler for these.
+try:
+    import termios
+
+    PORT_ERRORS = (serial.SerialException, OSError, termios.error)  # termios.error: a pty whose other end died
+except ImportError:  # Windows
+    PORT_ERRORS = (serial.SerialException, OSError)
+# what a MicroPython REPL answers to a stepclip command: the board has no stepclip on it
+_REPL_SIGNS = (b">>>", b"Traceback (most recent call last)", b"NameError", b"MicroPython")
 
 
 class DeviceNotFound(Exception):
@@ -44,17 +56,17 @@ class Device:
         self.port = port or find_port()
         self.timeout = timeout
         self.retries = retries
+        self.heard = []  # the last raw lines received (to tell a bare MicroPython board)
         try:
-            self.serial = serial.Serial(self.port, 115200, timeout=timeout, write_timeout=timeout)
-        except (serial.SerialException, OSError) as e:
-            reason = getattr(e, "strerror", None) or str(e).split(":")[-1].strip() or "cannot open"
-            raise DeviceNotFound(f"{self.port}: cannot open: {reason}") from None
+            self.serial = serial.Serial(self.port, 115200, timeout=timeout, write_timeout=timeout, exclusive=True)
+        except PORT_ERRORS as e:
+            raise DeviceNotFound(f"{self.port}: {_open_failure(self.port, e)}") from None
         self.info = {}
 
     def close(self):
         try:
             self.serial.close()
-        except (serial.SerialException, OSError):
+        except PORT_ERRORS:
             pass
 
     def __enter__(self):
@@ -70,21 +82,39 @@ class Device:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                self._heard(line)
                 raise DeviceTimeout("no reply")
-            self.serial.timeout = min(remaining, self.timeout)
             try:
+                self.serial.timeout = min(remaining, self.timeout)
                 line += self.serial.readline()
-            except (serial.SerialException, OSError) as e:
+            except PORT_ERRORS as e:
                 raise DeviceTimeout(f"the port failed ({e.__class__.__name__}): unplugged?") from None
             if line.endswith(b"\n"):
+                self._heard(line)
                 return line
 
-    def _ask_once(self, line, patience):
-        self.serial.reset_input_buffer()
+    def _drain(self, seconds=0.3):
+        """Keep what the port still says for a moment (after a reply that was not one)."""
+        deadline = time.monotonic() + seconds
         try:
+            while time.monotonic() < deadline:
+                self.serial.timeout = max(0.01, deadline - time.monotonic())
+                data = self.serial.read(4096)
+                for line in data.splitlines(keepends=True):
+                    self._heard(line)
+        except PORT_ERRORS:
+            pass
+
+    def _heard(self, line):
+        if line:
+            self.heard = self.heard[-7:] + [line[:200]]
+
+    def _ask_once(self, line, patience):
+        try:
+            self.serial.reset_input_buffer()
             self.serial.write(line.encode("ascii") + b"\n")
             self.serial.flush()
-        except (serial.SerialException, OSError) as e:
+        except PORT_ERRORS as e:
             raise DeviceTimeout(f"cannot write to the port ({e.__class__.__name__}): unplugged?") from None
         deadline = time.monotonic() + patience
         lines = []
@@ -126,6 +156,12 @@ class Device:
         try:
             lines = self.ask("ID")
         except (DeviceTimeout, proto.ProtocolError, proto.DeviceError) as e:
+            self._drain()
+            if any(sign in raw for raw in self.heard for sign in _REPL_SIGNS):
+                raise NotStepclip(
+                    f"{self.port}: a board running MicroPython without stepclip on it (it answers like the REPL): "
+                    "run `stepclip deploy` to install stepclip"
+                ) from None
             raise NotStepclip(f"{self.port}: not a stepclip device (it does not answer ID: {e})") from None
         info = proto.fields(lines[-1])
         if info.get("device") != "stepclip":
@@ -149,3 +185,18 @@ class Device:
         """DAYS [since]: list of (kind, record dict)."""
         lines = self.ask("DAYS" + (" " + since.isoformat() if since else ""), patience=self.timeout * 3)
         return [proto.record(t) for t in lines[:-1]]
+
+
+def _open_failure(port, e):
+    """Why a port could not be opened, in words a person can act on."""
+    text = str(e)
+    if "exclusively lock" in text:
+        return "in use by another program (a serial terminal, mpremote, another stepclip?): close it and try again"
+    if port.startswith("/") and not os.path.exists(port):
+        return "cannot open: no such port (is the clip plugged in?)"
+    if os.path.isfile(port):
+        return "cannot open: not a serial port (it is a file)"
+    if os.path.isdir(port):
+        return "cannot open: not a serial port (it is a folder)"
+    reason = getattr(e, "strerror", None) or text.split(":")[-1].strip() or "cannot open"
+    return f"cannot open: {reason}"

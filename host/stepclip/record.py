@@ -29,16 +29,9 @@ import sys
 import time
 from datetime import datetime
 
-import serial
-
 from . import device as devmod
 from . import protocol as proto
 from . import trace as tracefile
-
-try:  # pyserial's flush() is termios.tcdrain, whose error (EIO from an unplugged port) is no OSError
-    from termios import error as _TermiosError
-except ImportError:  # Windows
-    _TermiosError = OSError
 
 FLUSH_S = 0.5  # rows reach the file at least this often
 IDLE_TIMEOUT_S = 5.0  # no byte for this long: the device is gone (it sends a burst a second)
@@ -233,7 +226,7 @@ def record(device, out_path, seconds=None, progress=None, idle_timeout=IDLE_TIME
             while ended is None:
                 try:
                     got, lines = reader.read()
-                except (serial.SerialException, OSError):
+                except devmod.PORT_ERRORS:
                     ended = "disconnected"
                     break
                 now = time.monotonic()
@@ -323,7 +316,7 @@ _ENDED = {
 def _set_timeout(ser, seconds):
     try:
         ser.timeout = seconds  # pyserial reconfigures the port: fails once it is unplugged
-    except (serial.SerialException, OSError):
+    except devmod.PORT_ERRORS:
         pass
 
 
@@ -350,7 +343,7 @@ def _send_stop(reader, feed, patience):
         try:
             reader.ser.write(b"STOP\n")
             reader.ser.flush()
-        except (serial.SerialException, OSError, _TermiosError):
+        except devmod.PORT_ERRORS:
             return False
         if _read_until(reader, feed, lambda text: text.startswith("OK stopped"), patience):
             return True
@@ -364,7 +357,7 @@ def _read_until(reader, feed, done, patience):
     while time.monotonic() < deadline:
         try:
             _, lines = reader.read()
-        except (serial.SerialException, OSError):
+        except devmod.PORT_ERRORS:
             return False
         for raw in lines:
             text = feed(raw)

@@ -36,6 +36,8 @@ __all__ = [
     "uniform_grid",
     "resample",
     "device_view",
+    "NOISE_DENSITY_UG",
+    "on_a_table",
 ]
 
 #: LIS3DH sensitivity in mg/digit, keyed by (full scale in g, resolution in bits).
@@ -59,6 +61,13 @@ SENSITIVITY_MG: dict[tuple[int, int], int] = {
 #: Hz) is not a device setting and is not limited by this list.
 DEVICE_RATES_HZ = (10, 25, 50, 100, 200, 400)
 _LIS3DH_RATES_HZ = (1,) + DEVICE_RATES_HZ
+#: LIS3DH noise density, micro-g per root hertz (ST datasheet DocID17530,
+#: table 4, "noise density", high-resolution mode).
+NOISE_DENSITY_UG = 220
+#: Typical zero-g offset of a LIS3DH, mg per axis (datasheet table 4, TyOff +-40 mg).
+ZERO_G_OFFSET_MG = 40
+#: Zero-g level change with temperature, mg per degree C (datasheet table 4, TCOff +-0.5).
+OFFSET_DRIFT_MG_PER_C = 0.5
 
 #: Largest numerator/denominator accepted for the resampling ratio.
 MAX_RATIO_TERM = 1000
@@ -264,4 +273,53 @@ def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
         step=out_step,
         meta=meta,
         path=trace.path,
+    )
+
+
+def on_a_table(seconds, rate_hz=None, range_g=None, bits=None, noise_ug=NOISE_DENSITY_UG,
+               degrees_per_hour=2.0, seed=0) -> Trace:
+    """A clip lying on a table: what its LIS3DH reports, as a synthetic device view.
+
+    Gravity (1 g) in a random direction (the clip on its back, side or edge), a
+    zero-g offset per axis drawn within +-ZERO_G_OFFSET_MG, white noise of
+    ``noise_ug`` micro-g per root hertz over the sensor's bandwidth (half its
+    output rate: 0.78 mg rms per axis at 25 Hz and 220 ug/sqrt(Hz)), and a slow
+    offset drift of OFFSET_DRIFT_MG_PER_C for a room warming or cooling by
+    ``degrees_per_hour``; then quantized to the sensor's digits at ``range_g`` and
+    ``bits`` (defaults: the firmware's settings). Nothing moves it. Returns a
+    Trace of int32 milli-g, labelled synthetic, with 0 true steps. Raises
+    ValueError for a bad rate, range or resolution, or seconds <= 0.
+    """
+    rate = _check_rate(config.RATE_HZ if rate_hz is None else rate_hz, "device rate")
+    range_g = config.RANGE_G if range_g is None else range_g
+    bits = config.RESOLUTION_BITS if bits is None else bits
+    sens = sensitivity(range_g, bits)
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds!r}")
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * rate))
+    direction = rng.normal(size=3)
+    gravity = 1000.0 * direction / np.linalg.norm(direction)
+    offset = rng.uniform(-ZERO_G_OFFSET_MG, ZERO_G_OFFSET_MG, size=3)
+    t_s = np.arange(n) / rate
+    drift = np.outer(t_s / 3600.0 * degrees_per_hour * OFFSET_DRIFT_MG_PER_C, rng.choice([-1.0, 1.0], size=3))
+    sigma_mg = noise_ug / 1000.0 * math.sqrt(rate / 2.0)
+    mg = gravity + offset + drift + rng.normal(scale=sigma_mg, size=(n, 3))
+    meta = {
+        "stepclip-trace": "1",
+        "rate_hz": _fmt_hz(rate),
+        "units": "mg",
+        "placement": "table",
+        "activity": "lying on a table (sensor noise only)",
+        "steps": "0",
+        "source": f"synthetic (stepclip sensor.on_a_table, seed {seed}): LIS3DH noise {noise_ug:g} ug/sqrt(Hz), "
+                  f"{sigma_mg:.2f} mg rms per axis",
+        "device_view": f"{_fmt_hz(rate)} Hz, +-{int(range_g)} g, {int(bits)}-bit ({sens} mg/digit)",
+    }
+    return Trace(
+        rate_hz=rate,
+        t_ms=np.rint(t_s * 1000.0).astype(np.int64),
+        xyz=quantize(mg, range_g, bits).reshape(-1, 3),
+        step=None,
+        meta=meta,
     )

@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-SCHEMA_VERSION = 1
-
-# Each step brings the schema from version i to i + 1 (MIGRATIONS[i]).
+# Each step brings the schema from version i to i + 1 (MIGRATIONS[i]); a step is
+# a name and its SQL statements (";"-separated), run in one transaction.
 MIGRATIONS = [
-    """
+    ("initial", """
     CREATE TABLE devices (
         id TEXT PRIMARY KEY,
         first_sync TEXT NOT NULL,
@@ -50,8 +49,53 @@ MIGRATIONS = [
         device TEXT PRIMARY KEY,
         age INTEGER, target INTEGER, baseline INTEGER, start TEXT
     );
-    """,
+    """),
+    ("wear time", """
+    -- minutes the clip was worn, per hour of the record (24 comma-separated
+    -- numbers, 0-60), NULL when the device sent no wear data (older firmware)
+    ALTER TABLE days ADD COLUMN wear_hours TEXT;
+    ALTER TABLE uptime ADD COLUMN wear_hours TEXT
+    """),
+    ("persons", """
+    -- the walking plan belongs to a person, and devices are attached to a person
+    CREATE TABLE persons (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        age INTEGER, target INTEGER, baseline INTEGER, start TEXT
+    );
+    ALTER TABLE devices ADD COLUMN person INTEGER REFERENCES persons(id);
+    -- every device keeps its plan: the most recently synced device's wearer is
+    -- "me", every other device's wearer is named after the device
+    INSERT INTO persons (name, age, target, baseline, start)
+        SELECT CASE WHEN d.id = (SELECT id FROM devices ORDER BY last_sync DESC, id LIMIT 1) THEN 'me' ELSE d.id END,
+               p.age, p.target, p.baseline, p.start
+        FROM devices d LEFT JOIN plans p ON p.device = d.id ORDER BY d.last_sync DESC, d.id;
+    INSERT INTO persons (name) SELECT 'me' WHERE NOT EXISTS (SELECT 1 FROM persons);
+    UPDATE devices SET person = (SELECT p.id FROM persons p WHERE p.name = CASE
+        WHEN devices.id = (SELECT id FROM devices ORDER BY last_sync DESC, id LIMIT 1) THEN 'me' ELSE devices.id END);
+    DROP TABLE plans;
+    -- a day marked by hand: worn (1) or not worn (0), whatever the wear data says
+    CREATE TABLE day_marks (
+        person INTEGER NOT NULL REFERENCES persons(id),
+        date TEXT NOT NULL,
+        worn INTEGER NOT NULL,
+        marked TEXT NOT NULL,
+        PRIMARY KEY (person, date)
+    );
+    -- plan history: hold, step-back or resume, given on a date: it decides the
+    -- goal of the week after that date's plan week (the latest in a week wins)
+    CREATE TABLE plan_events (
+        id INTEGER PRIMARY KEY,
+        person INTEGER NOT NULL REFERENCES persons(id),
+        date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        made TEXT NOT NULL
+    )
+    """),
 ]
+SCHEMA_VERSION = len(MIGRATIONS)
+DEFAULT_PERSON = "me"
+HOURS = 24
 
 
 class DatabaseError(Exception):
@@ -68,8 +112,15 @@ def default_path():
 
 
 class Database:
-    def __init__(self, path=None, timeout=2.0):
+    """The SQLite database at `path` (default: default_path()), opened and migrated
+    to SCHEMA_VERSION. With create=False a file that does not exist is refused
+    (DatabaseError) instead of made; `created` says whether this open made it."""
+
+    def __init__(self, path=None, timeout=2.0, create=True):
         self.path = Path(path) if path else default_path()
+        self.created = not self.path.exists()
+        if self.created and not create:
+            raise DatabaseError(f"{self.path}: no database there (`stepclip sync` makes one; check --db or STEPCLIP_DB)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
@@ -99,7 +150,7 @@ class Database:
             return
         with self.transaction():
             for step in range(version, SCHEMA_VERSION):  # (executescript would commit: one by one)
-                for statement in MIGRATIONS[step].split(";"):
+                for statement in MIGRATIONS[step][1].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -125,12 +176,36 @@ class Database:
     # --- writes (inside a transaction) ------------------------------------------------------
 
     def put_device(self, device_id, info, when):
+        """Insert or update a device; a new one is attached to a person (attach_new)."""
         self.db.execute(
             "INSERT INTO devices (id, first_sync, last_sync, fw, proto, board, micropython) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET last_sync=excluded.last_sync, fw=excluded.fw, proto=excluded.proto, "
             "board=excluded.board, micropython=excluded.micropython",
             (device_id, when.isoformat(), when.isoformat(), info.get("fw"), int(info.get("proto", 0)), info.get("board"), info.get("micropython")),
         )
+        if self.device_person(device_id) is None:
+            self.attach_new(device_id)
+
+    def attach_new(self, device_id):
+        """A device seen for the first time joins the only person there is (a
+        replacement or second clip carries on with that person's plan); when there
+        are several, it gets a new person named after it. Returns the person's name."""
+        persons = self.persons()
+        if len(persons) == 1:
+            name = persons[0]["name"]
+        elif not persons:
+            name = DEFAULT_PERSON
+        else:
+            name = device_id
+        self.attach(device_id, name)
+        return name
+
+    def attach(self, device_id, name):
+        """Attach a known device to the person `name` (made if new). Returns the person's id."""
+        self.db.execute("INSERT OR IGNORE INTO persons (name) VALUES (?)", (name,))
+        pid = self.person_id(name)
+        self.db.execute("UPDATE devices SET person=? WHERE id=?", (pid, device_id))
+        return pid
 
     def put_day(self, device_id, rec, when):
         """Insert or replace a dated record: "new", "changed", or None (unchanged)."""
@@ -141,13 +216,15 @@ class Database:
         return self._put("uptime", ("device", "boot", "uptime_day"), (device_id, rec["boot"], rec["uptime_day"]), rec, when)
 
     def _put(self, table, key_names, key, rec, when):
-        new = (rec["steps"], rec["brisk"], rec["overruns"], ",".join(map(str, rec["hours"])))
+        wear = rec.get("wear")  # minutes worn per hour, or None (no wear data)
+        new = (rec["steps"], rec["brisk"], rec["overruns"], ",".join(map(str, rec["hours"])),
+               None if wear is None else ",".join(map(str, wear)))
         where = " AND ".join(f"{k}=?" for k in key_names)
-        old = self.db.execute(f"SELECT steps, brisk, overruns, hours FROM {table} WHERE {where}", key).fetchone()
+        old = self.db.execute(f"SELECT steps, brisk, overruns, hours, wear_hours FROM {table} WHERE {where}", key).fetchone()
         if old == new:
             return None
-        columns = ", ".join(key_names + ("steps", "brisk", "overruns", "hours", "synced"))
-        marks = ",".join("?" * (len(key_names) + 5))
+        columns = ", ".join(key_names + ("steps", "brisk", "overruns", "hours", "wear_hours", "synced"))
+        marks = ",".join("?" * (len(key_names) + 6))
         self.db.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", (*key, *new, when.isoformat()))
         return "new" if old is None else "changed"
 
@@ -158,12 +235,30 @@ class Database:
             (device_id, boot, started.isoformat(timespec="seconds")),
         )
 
-    def set_plan(self, device_id, **settings):
-        row = self.plan(device_id)
-        row.update({k: v for k, v in settings.items()})
+    def set_plan(self, person_id, **settings):
+        """Store plan settings (age, target, baseline, start; None clears one)."""
+        row = self.plan(person_id)
+        row.update(settings)
         self.db.execute(
-            "INSERT OR REPLACE INTO plans (device, age, target, baseline, start) VALUES (?,?,?,?,?)",
-            (device_id, row["age"], row["target"], row["baseline"], row["start"]),
+            "UPDATE persons SET age=?, target=?, baseline=?, start=? WHERE id=?",
+            (row["age"], row["target"], row["baseline"], row["start"], person_id),
+        )
+
+    def mark_day(self, person_id, day, worn, when):
+        """Mark a date worn (True) or not worn (False) by hand; None removes the mark."""
+        if worn is None:
+            self.db.execute("DELETE FROM day_marks WHERE person=? AND date=?", (person_id, day.isoformat()))
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO day_marks (person, date, worn, marked) VALUES (?,?,?,?)",
+                (person_id, day.isoformat(), int(bool(worn)), when.isoformat(timespec="seconds")),
+            )
+
+    def add_plan_event(self, person_id, day, kind, when):
+        """Record a plan decision (hold, step-back, resume) given on `day`."""
+        self.db.execute(
+            "INSERT INTO plan_events (person, date, kind, made) VALUES (?,?,?,?)",
+            (person_id, day.isoformat(), kind, when.isoformat(timespec="seconds")),
         )
 
     # --- reads ---------------------------------------------------------------------------------
@@ -174,25 +269,68 @@ class Database:
 
     def device(self, device_id):
         row = self.db.execute(
-            "SELECT id, first_sync, last_sync, fw, proto, board, micropython FROM devices WHERE id=?", (device_id,)
+            "SELECT d.id, d.first_sync, d.last_sync, d.fw, d.proto, d.board, d.micropython, p.name "
+            "FROM devices d LEFT JOIN persons p ON p.id = d.person WHERE d.id=?", (device_id,)
         ).fetchone()
         if row is None:
             return None
-        return dict(zip(("id", "first_sync", "last_sync", "fw", "proto", "board", "micropython"), row))
+        return dict(zip(("id", "first_sync", "last_sync", "fw", "proto", "board", "micropython", "person"), row))
+
+    def device_person(self, device_id):
+        """The id of the person a device is attached to (None: unknown device or none)."""
+        row = self.db.execute("SELECT person FROM devices WHERE id=?", (device_id,)).fetchone()
+        return row[0] if row else None
+
+    def persons(self):
+        """[{"id", "name", "devices": [ids, most recently synced first]}], in order of creation."""
+        out = []
+        for pid, name in self.db.execute("SELECT id, name FROM persons ORDER BY id").fetchall():
+            out.append({"id": pid, "name": name, "devices": self.person_devices(pid)})
+        return out
+
+    def person_id(self, name):
+        row = self.db.execute("SELECT id FROM persons WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def person_name(self, person_id):
+        row = self.db.execute("SELECT name FROM persons WHERE id=?", (person_id,)).fetchone()
+        return row[0] if row else None
+
+    def person_devices(self, person_id):
+        """Ids of the person's devices, most recently synced first."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM devices WHERE person=? ORDER BY last_sync DESC, id", (person_id,))]
+
+    def last_sync(self, person_id):
+        """The latest sync of any of the person's devices (datetime), or None."""
+        row = self.db.execute("SELECT MAX(last_sync) FROM devices WHERE person=?", (person_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def last_date(self, device_id):
         row = self.db.execute("SELECT MAX(date) FROM days WHERE device=?", (device_id,)).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
 
-    def plan(self, device_id):
-        row = self.db.execute("SELECT age, target, baseline, start FROM plans WHERE device=?", (device_id,)).fetchone()
+    def plan(self, person_id):
+        row = self.db.execute("SELECT age, target, baseline, start FROM persons WHERE id=?", (person_id,)).fetchone()
         return dict(zip(("age", "target", "baseline", "start"), row or (None, None, None, None)))
 
+    def day_marks(self, person_id):
+        """{date: True (marked worn) or False (marked not worn)}."""
+        rows = self.db.execute("SELECT date, worn FROM day_marks WHERE person=?", (person_id,))
+        return {date.fromisoformat(d): bool(w) for d, w in rows}
+
+    def plan_events(self, person_id):
+        """[{"date", "kind", "made"}] in the order they were given."""
+        rows = self.db.execute("SELECT date, kind, made FROM plan_events WHERE person=? ORDER BY made, id", (person_id,))
+        return [{"date": d, "kind": k, "made": m} for d, k, m in rows]
+
     def daily(self, device_id, first=None, last=None):
-        """{date: {"steps", "brisk", "hours"[24]}} with the steps counted while the
-        clock was unset placed on their dates (by the boot's start time)."""
+        """{date: {"steps", "brisk", "hours"[24], "wear": [24] or None}} with the steps
+        counted while the clock was unset placed on their dates (by the boot's start
+        time). "wear" is the minutes worn in each hour, None when the device sent
+        no wear data for that day."""
         out = {}
-        q = "SELECT date, steps, brisk, hours FROM days WHERE device=?"
+        q = "SELECT date, steps, brisk, hours, wear_hours FROM days WHERE device=?"
         args = [device_id]
         if first:
             q += " AND date >= ?"
@@ -200,33 +338,59 @@ class Database:
         if last:
             q += " AND date <= ?"
             args.append(last.isoformat())
-        for d, steps, brisk, hours in self.db.execute(q, args):
-            out[date.fromisoformat(d)] = {"steps": steps, "brisk": brisk, "hours": [int(h) for h in hours.split(",")]}
-        for day, hour, steps, brisk in self._placed(device_id):
+        for d, steps, brisk, hours, wear in self.db.execute(q, args):
+            out[date.fromisoformat(d)] = {"steps": steps, "brisk": brisk, "hours": _numbers(hours), "wear": _numbers(wear)}
+        for day, hour, steps, brisk, worn in self._placed(device_id):
             if (first and day < first) or (last and day > last):
                 continue
-            rec = out.setdefault(day, {"steps": 0, "brisk": 0, "hours": [0] * 24})
+            rec = out.setdefault(day, {"steps": 0, "brisk": 0, "hours": [0] * HOURS, "wear": None})
             rec["steps"] += steps
             rec["hours"][hour] += steps
             rec["brisk"] += brisk
+            if worn is not None:
+                if rec["wear"] is None:
+                    rec["wear"] = [0] * HOURS
+                rec["wear"][hour] = min(60, rec["wear"][hour] + worn)
+        return dict(sorted(out.items()))
+
+    def person_daily(self, person_id, first=None, last=None):
+        """Database.daily summed over the person's devices: a day's steps, brisk
+        minutes and hours are the sums; its wear per hour the sum capped at 60
+        minutes (None when no device sent wear data that day)."""
+        out = {}
+        for dev in self.person_devices(person_id):
+            for d, rec in self.daily(dev, first, last).items():
+                acc = out.get(d)
+                if acc is None:
+                    out[d] = {"steps": rec["steps"], "brisk": rec["brisk"], "hours": list(rec["hours"]),
+                              "wear": None if rec["wear"] is None else list(rec["wear"])}
+                    continue
+                acc["steps"] += rec["steps"]
+                acc["brisk"] += rec["brisk"]
+                acc["hours"] = [a + b for a, b in zip(acc["hours"], rec["hours"])]
+                if rec["wear"] is not None:
+                    base = acc["wear"] or [0] * HOURS
+                    acc["wear"] = [min(60, a + b) for a, b in zip(base, rec["wear"])]
         return dict(sorted(out.items()))
 
     def _placed(self, device_id):
-        # (date, hour, steps, brisk) of uptime records whose boot start is known
+        # (date, hour, steps, brisk, worn minutes or None) of uptime records whose boot start is known
         rows = self.db.execute(
-            "SELECT b.started, u.uptime_day, u.hours, u.brisk FROM uptime u JOIN boots b "
+            "SELECT b.started, u.uptime_day, u.hours, u.brisk, u.wear_hours FROM uptime u JOIN boots b "
             "ON b.device = u.device AND b.boot = u.boot WHERE u.device=?",
             (device_id,),
         )
-        for started, uday, hours, brisk in rows:
+        for started, uday, hours, brisk, wear in rows:
             start = datetime.fromisoformat(started)
-            counts = [int(h) for h in hours.split(",")]
+            counts = _numbers(hours)
+            worn = _numbers(wear)
             # the record's brisk minutes go with its first hour that has steps
             brisk_hour = next((k for k, n in enumerate(counts) if n), 0)
             for k, n in enumerate(counts):
-                if n or (k == brisk_hour and brisk):
+                w = None if worn is None else worn[k]
+                if n or (k == brisk_hour and brisk) or w:
                     t = start + timedelta(hours=24 * uday + k)
-                    yield t.date(), t.hour, n, brisk if k == brisk_hour else 0
+                    yield t.date(), t.hour, n, brisk if k == brisk_hour else 0, w
 
     def unplaced_steps(self, device_id):
         """Steps counted in boots whose start time no sync ever learnt."""
@@ -245,6 +409,11 @@ class Database:
             raise DatabaseError(f"{self.path}: {_reason(e)}") from None
         if result != "ok":
             raise DatabaseError(f"{self.path}: damaged ({result})")
+
+
+def _numbers(text):
+    """"1,2,3" -> [1, 2, 3]; None -> None."""
+    return None if text is None else [int(v) for v in text.split(",")]
 
 
 def _reason(e):
