@@ -55,6 +55,8 @@ BAD = [
     ("detect {walk} --plot {missing}/x.png", "does not exist"),
     ("detect", "required"),
     ("evaluate {empty}", "no .csv traces"),
+    ("import {missing}/phone.csv --out {empty}", "cannot read"),
+    ("import {walk}", "required: --out"),
     ("evaluate {walk} --runtime pypy", "invalid choice"),
     ("sync --port {missing}/ttyACM0 --db {db}", "no such port"),
     ("sync --port {file} --db {db}", "not a serial port (it is a file)"),
