@@ -39,6 +39,56 @@ def power_model():
     return mod
 
 
+# Instructions per sample of the previous detector (commit 7b79787, the rhythm gate
+# of issue 2) on these samples, counted the same way with the unix port 1.29: the baseline of
+# issue 8's cost target (at most twice).
+PREVIOUS_INSTRUCTIONS = 11681
+
+
+def instructions_per_sample(xyz, rate):
+    """Machine instructions per sample of the detector under the MicroPython unix
+    port, counted by valgrind (callgrind): unlike time, the same on a busy machine.
+    The difference between feeding the samples twice and once, per sample, so
+    that start-up and compilation drop out; the runner's own loop is counted alone
+    and taken off. Returns (all of it, the per-sample path without the checks of
+    stages 6-7 once a second), None without valgrind."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if not shutil.which("valgrind") or not detector.has_micropython():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = Path(tmp) / "samples.bin"
+        np.asarray(xyz, dtype="<i2").tofile(samples)
+        script = Path(tmp) / "feed.py"
+        script.write_text(
+            "import sys\nsys.path.insert(0, sys.argv[1])\nfrom array import array\n"
+            "from stepcounter import StepCounter\n"
+            "s = array('h', open(sys.argv[2], 'rb').read())\n"
+            "class Nothing:\n    def update(self, x, y, z):\n        return 0\n"
+            "d = StepCounter(float(sys.argv[3])) if sys.argv[5] != 'nothing' else Nothing()\n"
+            "if sys.argv[5] == 'no-checks':\n    d._check_period = lambda: None\n"
+            "for _ in range(int(sys.argv[4])):\n"
+            "    for i in range(0, len(s), 3):\n        d.update(s[i], s[i + 1], s[i + 2])\n")
+
+        def count(reps, what):
+            out = Path(tmp) / "callgrind.out"
+            proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                                   detector.micropython_executable(), str(script), str(detector.FIRMWARE_DIR),
+                                   str(samples), str(rate), str(reps), what], capture_output=True, text=True)
+            for line in proc.stderr.splitlines():
+                if "Collected" in line:
+                    return int(line.split()[-1])
+            raise RuntimeError(proc.stderr[-500:])
+
+        n = len(xyz)
+        loop = (count(1, "nothing") - count(0, "nothing")) / n
+        total = (count(2, "detector") - count(1, "detector")) / n - loop
+        per_sample = (count(2, "no-checks") - count(1, "no-checks")) / n - loop
+        return total, per_sample
+
+
 def synthetic_samples(minutes=10):
     segs = []
     for i in range(minutes):
@@ -107,6 +157,13 @@ def main():
         )
         budget = 1e6 / config.RATE_HZ
         print(f"  at {config.RATE_HZ} Hz one sample arrives every {budget:.0f} µs")
+        counted = instructions_per_sample(xyz, rate)
+        if counted is not None:
+            instr, path = counted
+            print(f"  MicroPython  {instr:8,.0f} instructions/sample (valgrind callgrind: the same on a busy machine), "
+                  f"{instr / PREVIOUS_INSTRUCTIONS:.2f}x the previous detector's {PREVIOUS_INSTRUCTIONS:,}:")
+            print(f"               {path:8,.0f} on the per-sample path, {(instr - path) * rate:,.0f} a check "
+                  f"once a second ({instr - path:,.0f} a sample)")
         stated = power_model().DETECTOR_US_PER_SAMPLE_HOST
         print(f"  hardware/power.py takes {stated:.2f} µs/sample as its input"
               + ("" if fig["us_per_sample"] < 1.5 * stated else
