@@ -191,8 +191,8 @@ def test_a_simulated_day_runs_in_an_80k_heap(tmp_path):
     # 24 hours: mostly lying still, a walk every two hours, across midnight; the
     # firmware compiled with mpy-cross as deployed (compiling source at import
     # needs more heap than the app itself). The unix port is 64-bit, so its
-    # objects are about twice the Pico's: 80K here is about 40K on the Pico, a
-    # fifth of the heap MicroPython has on an RP2040. (64K until the step counter
+    # objects are about twice the Pico's: 80K here is about 40K on the Pico, whose
+    # RP2040 has 264 KB of RAM. (64K until the step counter
     # of issue 8, whose module takes 10 KB here: its periodicity stages and their
     # loops, compiled to machine code at import.)
     build.compile_firmware(tmp_path, board="emulated")
