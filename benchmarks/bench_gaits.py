@@ -21,7 +21,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from stepclip import detector, sensor, synth
+from stepclip import synth
+from stepclip.evaluate import count_synthetic
 
 WALK_S = 120
 KINDS = {
@@ -34,14 +35,6 @@ KINDS = {
 STEP_RATIOS = (1.0, 1.5, 2.0)
 AMP_RATIOS = (1.0, 2.0, 3.0)
 INTENSITIES = (0.05, 0.1, 0.2, 0.4)
-
-
-def count(segments, seed):
-    rng = np.random.default_rng(seed)
-    tr = synth.generate(segments, seed=seed, orientation=tuple(rng.uniform(-180, 180, 3)),
-                        offset_mg=tuple(rng.uniform(-40, 40, 3)))
-    view = sensor.device_view(tr)
-    return detector.run(view.xyz, view.rate_hz).counted, tr.steps
 
 
 def grid(quick):
@@ -72,7 +65,7 @@ def main(argv=None):
     misses = []
     for i, (kind, cadence, sr, ar, g) in enumerate(cases):
         walk = synth.walk(WALK_S, cadence, g, step_ratio=sr, amp_ratio=ar, gait=kind)
-        counted, true = count([synth.stand(5), walk, synth.stand(5)], seed=i)
+        counted, true = count_synthetic([synth.stand(5), walk, synth.stand(5)], seed=i)
         err = 100.0 * (counted - true) / true
         for key, value in (("gait", kind), ("cadence (steps/min)", cadence), ("interval asymmetry", f"1:{sr:g}"),
                            ("amplitude asymmetry", f"1:{ar:g}"), ("step intensity (g)", f"{g:g}")):
@@ -94,7 +87,7 @@ def main(argv=None):
     for kind, cadence in (("normal", 100), ("slow", 60), ("shuffle", 115), ("cane", 60)):
         for steps in ((6, 10), (10, 16)):
             segs = synth.start_stop(bouts=6, steps=steps, cadence_spm=cadence, intensity_g=0.2, gait=kind, seed=cadence)
-            counted, true = count(segs, seed=cadence + 1)
+            counted, true = count_synthetic(segs, seed=cadence + 1)
             print(f"  {kind:<8} {cadence:>7}  {f'{steps[0]}-{steps[1]}':>12}  {true:>5}  {counted:>7}  {100 * (counted - true) / true:>+6.1f}%")
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 

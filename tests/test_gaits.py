@@ -7,25 +7,17 @@ MicroPython parity of the same detector is tested in test_micropython.py. The
 whole grid (cadence 45-130 steps/min, interval asymmetry up to 1:2, amplitude
 asymmetry up to 1:3, step intensity 0.05-0.4 g) is benchmarks/bench_gaits.py.
 """
-import numpy as np
 import pytest
 
-from stepclip import detector, sensor, synth
+from stepclip import synth
+from stepclip.evaluate import count_synthetic
 
 WALK_S = 120  # a walk of two minutes: the unit a walking plan counts in
 
 
-def count(segments, seed):
-    rng = np.random.default_rng(seed)
-    tr = synth.generate(segments, seed=seed, orientation=tuple(rng.uniform(-180, 180, 3)),
-                        offset_mg=tuple(rng.uniform(-40, 40, 3)))
-    view = sensor.device_view(tr)
-    return detector.run(view.xyz, view.rate_hz).counted, tr.steps
-
-
 def walk_case(seed, **kwargs):
     cadence = kwargs.pop("cadence")
-    return count([synth.stand(5), synth.walk(WALK_S, cadence, **kwargs), synth.stand(5)], seed)
+    return count_synthetic([synth.stand(5), synth.walk(WALK_S, cadence, **kwargs), synth.stand(5)], seed)
 
 
 def assert_within(counted, true, pct):
@@ -79,14 +71,14 @@ def test_start_stop_bouts_of_ten_or_more_steps_with_a_turn_are_counted(gait, cad
     # walk are the part still lost (measured: -6% to -14%; the old detector -20% to
     # +29%). The whole kind is in benchmarks/bench_gaits.py.
     segs = synth.start_stop(bouts=6, steps=(10, 16), cadence_spm=cadence, intensity_g=0.2, gait=gait, seed=cadence)
-    counted, true = count(segs, seed=cadence + 1)
+    counted, true = count_synthetic(segs, seed=cadence + 1)
     assert_within(counted, true, 15)
 
 
 def test_a_bout_of_four_steps_from_standing_is_not_counted():
     # a limit, by design: a walk must be periodic for a few seconds before it is
     # walking; fidgeting and arm movements rarely are
-    counted, true = count([synth.stand(10), synth.walk(4 * 60 / 100, 100, 0.3), synth.stand(10)], seed=4)
+    counted, true = count_synthetic([synth.stand(10), synth.walk(4 * 60 / 100, 100, 0.3), synth.stand(10)], seed=4)
     assert true == 4
     assert counted == 0
 
@@ -96,6 +88,6 @@ def test_fidgeting_right_after_a_walk_adds_few_steps(seed):
     # counting stops within about a second once the movement is not walking
     walk = synth.walk(30, 100, 0.25)
     segs = [synth.stand(3), walk, synth.bumps(60, rate_per_s=1.5, strength_g=0.3), synth.sit(20)]
-    counted, true = count(segs, seed=seed)
+    counted, true = count_synthetic(segs, seed=seed)
     assert true == walk.steps
     assert 0 <= counted - true <= 6
