@@ -52,6 +52,7 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detector.py
+	$(PY) benchmarks/bench_gaits.py
 	$(PY) benchmarks/bench_host.py
 	$(PY) benchmarks/bench_memory.py
 
