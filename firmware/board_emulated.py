@@ -6,14 +6,21 @@
 # littlefs in a file through VfsLfs2, and the serial port on stdin/stdout.
 #
 #   micropython main.py --samples FILE --flash IMAGE [--start S2000] [--speed X]
-#                       [--run-to-end] [--still-ms MS] [--id HEX]
+#                       [--run-to-end] [--still-ms MS] [--id HEX] [--rate HZ]
 #
 # FILE: int16 little-endian x, y, z triples in milli-g at config.RATE_HZ (after
 # the last one the device lies still). --start: the clock in seconds since
 # 2000-01-01; without it the clock is unset, as on a Pico after power-up.
-# --speed X: X emulated seconds per real second (default 1); --run-to-end: as
-# fast as possible, stop when the samples are played out and the device has
-# lain still for --still-ms (default 5000) more.
+# --speed X: X emulated seconds per real second (default 1); the emulated clock
+# never runs ahead of real time x X. --run-to-end: as fast as possible, stop
+# when the samples are played out and the device has lain still for --still-ms
+# (default 5000) more. --rate HZ: build the firmware with config.RATE_HZ = HZ
+# (on a Pico: edit config.py).
+#
+# Ctrl-C stops the app (it saves first) and leaves to a REPL, as on a Pico:
+# enough of MicroPython's friendly and raw REPLs for mpremote (version query,
+# file listing and hashes, file writes, machine.RTC), run in the flash; Ctrl-D
+# at the friendly REPL is a soft reset, which starts the app again.
 import os
 import select
 import sys
@@ -79,6 +86,17 @@ def _args(argv):
     return opts
 
 
+def _configure(argv):
+    # --rate: the emulated build's sensor rate, set before app.py reads config
+    # (main.py imports this module first)
+    rate = _args(argv).get("--rate")
+    if rate is not None:
+        config.RATE_HZ = int(rate)
+
+
+_configure(sys.argv)
+
+
 class Board:
     name = "emulated"
 
@@ -91,7 +109,8 @@ class Board:
         start = opts.get("--start")
         self.vms = 0  # emulated milliseconds since power-up
         self.clock_base = int(start) if start is not None else -1  # wall seconds at vms = 0
-        self.real0 = time.ticks_ms()
+        self.real_ms = 0  # real milliseconds since power-up
+        self.real_ticks = time.ticks_ms()
 
         # flash: littlefs in a file, mounted where the app keeps its records
         dev = FileBlockDevice(opts["--flash"])
@@ -151,24 +170,64 @@ class Board:
         self.chunk_i = i + 3
 
     def wait(self, ms):
-        """Sleep until the FIFO watermark (INT1), ms pass, or the host writes."""
+        """Sleep until the FIFO watermark (INT1), ms pass, or the host writes.
+
+        With --speed the emulated clock stays in step with real time x speed: it
+        sleeps (in real time) until the next sample is due, and when the host
+        writes it wakes at the emulated now, never ahead of it (as a Pico does)."""
         target = self.vms + ms
         rate = config.RATE_HZ
         model = self.i2c
+        allowed = -1  # emulated ms that real time has reached (checked when needed)
+        woke = False
         while True:
             t = (self.pushed + 1) * 1000 // rate  # when the next sample is measured
+            due = t if t < target else target
+            if self.speed > 0 and due > allowed:
+                allowed = self._real_vms()
+                if due > allowed:
+                    if woke:  # the host wrote: answer it now
+                        if allowed > self.vms:
+                            self.vms = allowed
+                        return
+                    woke = self._sleep(due - allowed)
+                    continue
             if t > target:
                 self.vms = target
-                break
+                return
             self.vms = t
             self._next_sample()
             self.pushed += 1
             if model.int1:
-                break
-        if self.speed > 0:  # keep emulated time from running ahead of real time x speed
-            ahead = int(self.vms / self.speed) - time.ticks_diff(time.ticks_ms(), self.real0)
-            if ahead > 0:
-                self.poller.poll(ahead)
+                return
+
+    def _real_vms(self):
+        # emulated ms that real time allows (plus one real millisecond of slack,
+        # so that a fast emulation is not held back sample by sample)
+        now = time.ticks_ms()
+        self.real_ms += time.ticks_diff(now, self.real_ticks)
+        self.real_ticks = now
+        return int((self.real_ms + 1) * self.speed)
+
+    def _sleep(self, emulated_ms):
+        # sleep for that long in real time; True if the host wrote meanwhile
+        real = int(emulated_ms / self.speed) + 1
+        if self.eof:
+            time.sleep_ms(real)
+            return False
+        return bool(self.poller.poll(real))
+
+    def _lose_until_now(self):
+        # the sensor went on measuring while the app was stopped: its FIFO overran
+        if self.speed <= 0:
+            return
+        now = self._real_vms()
+        rate = config.RATE_HZ
+        while (self.pushed + 1) * 1000 // rate <= now:
+            self._next_sample()
+            self.pushed += 1
+        if now > self.vms:
+            self.vms = now
 
     def finished(self):
         if not self.run_to_end:
@@ -204,3 +263,22 @@ class Board:
         # after --run-to-end: the stored records, as the DAYS command sends them
         if self.run_to_end:
             app.proto.handle(b"DAYS")
+
+    # --- the REPL after Ctrl-C ---------------------------------------------------------------
+
+    def repl(self, exc):
+        """After Ctrl-C stopped the app: MicroPython's REPL on the serial port (repl_emulated,
+        imported only now, so that counting needs no heap for it). True on a soft reset
+        (main.py then starts the app again); False when the host side closes."""
+        import repl_emulated
+
+        sys.print_exception(exc, sys.stdout)
+        old_cwd = os.getcwd()
+        os.chdir(self.data_dir)
+        sys.modules["machine"] = repl_emulated.Machine(self)
+        try:
+            return repl_emulated.Repl(self).serve()
+        finally:
+            del sys.modules["machine"]
+            os.chdir(old_cwd)
+            self._lose_until_now()

@@ -88,3 +88,6 @@ class Board:
 
     def report(self, app):
         pass
+
+    def repl(self, exc):
+        return False  # after Ctrl-C main.py ends and MicroPython's own REPL takes over

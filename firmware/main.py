@@ -9,6 +9,14 @@ else:  # the MicroPython unix port: the emulated board
 import app
 
 board = board_module.Board()
-device = app.App(board)
-device.run()
+while True:
+    device = app.App(board)
+    try:
+        device.run()
+        break
+    except KeyboardInterrupt as e:
+        # Ctrl-C (the app saved first): on a Pico, MicroPython's REPL takes over; the
+        # emulated board serves one itself, and its soft reset starts the app again
+        if not board.repl(e):
+            raise
 board.report(device)

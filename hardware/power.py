@@ -89,9 +89,12 @@ CHARGER_LEAK_MA = 0.006
 # Detector (firmware/stepcounter.py): µs per sample under the MicroPython unix
 # port on the development machine (x86_64 Xeon, 2.6 GHz). Measured with
 #   detector.run_micropython(device_view(synth.demo_trace()).xyz, 25, alloc=True)
-# -> fig["us_per_sample"]: 1.00, 1.00, 0.97 in three runs (4625 samples each).
+# -> fig["us_per_sample"]: 1.64, 1.61, 1.59 in three runs (4625 samples each), on a
+# machine shared with other jobs; the step counter of issue 8, whose
+# periodicity checks once a second are included (benchmarks/bench_detector.py
+# counts its instructions: 1.9x the previous detector's; that one measured 1.00).
 # `python hardware/power.py --measure` measures it again.
-DETECTOR_US_PER_SAMPLE_HOST = 1.0
+DETECTOR_US_PER_SAMPLE_HOST = 1.6
 # The rest of the per-sample loop (driver: 6 FIFO bytes -> three signed
 # milli-g ints; today's record: step and brisk-minute counters) cannot be
 # measured yet. ALLOWANCE, as much again as the detector: TO BE REPLACED by the

@@ -101,6 +101,7 @@ def test_evaluate_reports_a_bad_file_and_still_evaluates_the_rest(capsys, tmp_pa
         ("", "empty"),
         ("# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n", "stepclip-trace"),
         ("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n40,1,2,x\n", ":5:"),
+        ("# stepclip-trace: 1\n# rate_hz: 25\nt_ms,x,y,z\n0,1,2,3\n315360000000,1,2,3\n", "gap of 87600 hours at line 5"),
     ],
 )
 def test_bad_trace_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
@@ -119,6 +120,10 @@ def test_bad_trace_is_one_line_exit_2_no_traceback(tmp_path, content, expected):
         (["detect", "/nonexistent/walk.csv"], "walk.csv"),
         (["detect", "{walk}", "--range", "3"], "range"),
         (["detect", "{walk}", "--rate", "0"], "rate"),
+        (["detect", "{walk}", "--rate", "12.5"], "--rate: device rate 12.5 Hz: the LIS3DH has no such rate"),
+        (["detect", "{walk}", "--rate", "13"], "choose 10, 25, 50, 100, 200 or 400 Hz"),
+        (["evaluate", "{walk}", "--rate", "1"], "too slow to see steps"),
+        (["evaluate", "{walk}", "--rate", "800"], "no such rate"),
         (["evaluate", "{empty}"], "no .csv traces"),
     ],
 )
@@ -132,11 +137,24 @@ def test_bad_arguments_are_one_line_exit_2(tmp_path, walk_file, argv, expected):
     assert "Traceback" not in proc.stderr
 
 
+def test_detect_and_evaluate_at_10_hz_read_a_12_5_hz_recording(capsys, tmp_path):
+    """12.5 Hz is not a device setting, but a recording at 12.5 Hz (as the Bangle.js ones) is read
+    and resampled to whatever device rate is asked."""
+    path = tmp_path / "wrist.csv"
+    tracefile.write(path, synth.generate([synth.stand(3), synth.walk(40), synth.stand(3)], rate_hz=12.5, seed=3))
+    for cmd in ("detect", "evaluate"):
+        code, out, _ = run_cli(capsys, cmd, str(path), "--rate", "10", "--json")
+        assert code == 0
+        got = json.loads(out)
+        assert got["settings"]["rate_hz"] == 10 and got["files"][0]["counted"] > 50
+
+
 def test_every_command_has_help():
-    commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "export", "record", "deploy", "demo"]
+    commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "day", "device", "share", "export",
+                "record", "deploy", "demo"]
     top = subprocess.run(STEPCLIP + ["--help"], capture_output=True, text=True).stdout
     assert all(c in top for c in commands)
-    for argv in [[]] + [[c] for c in commands]:
+    for argv in [[]] + [[c] for c in commands] + [["device", "list"], ["device", "attach"]]:
         proc = subprocess.run(STEPCLIP + argv + ["--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: stepclip" in proc.stdout
 
@@ -146,15 +164,28 @@ def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
     proc = subprocess.run(STEPCLIP + ["demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "synthetic" in out and "21 days synced" in out
+    assert "synthetic" in out and "19 days synced" in out
     assert out.count("General guidance, not medical advice.") == 1
     assert (tmp_path / "stepclip-demo.png").read_bytes()[:4] == b"\x89PNG"
     assert f"chart: {tmp_path / 'stepclip-demo.png'}" in out
-    # every day the device counted exactly what the synthetic walker walked
+    # the day the clip lay on the table is left out, and that week is met
+    assert "(forgot the clip)" in out and "--not-worn` leaves it out" in out
+    assert "marked not worn: left out" in out
+    week1 = next(line for line in out.splitlines() if line.startswith("  Week:") and "not worn, left out" in line)
+    assert ": met," in week1
+    # what today needs, and the last sync
+    assert any(line.startswith("Today (") and "the week's goal" in line for line in out.splitlines())
+    assert "Last synced: " in out and "(today)" in out
+    # the page to share, beside the chart
+    page = tmp_path / "stepclip-demo.html"
+    assert f"page to share with the therapist: {page}" in out
+    assert "data:image/png;base64," in page.read_text()
+    # every day the device counted what the synthetic walker walked, within 1%
     for line in out.splitlines():
         if "walked" in line:
             words = line.split()
-            assert words[3] == words[7], line
+            walked, counted = int(words[3].replace(",", "")), int(words[7].replace(",", ""))
+            assert abs(counted - walked) <= 0.01 * walked, line
 
 
 def test_plan_report_and_export_on_a_database(tmp_path, capsys):

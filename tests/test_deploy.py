@@ -5,9 +5,10 @@
 - plan_copy: new / changed / unchanged.
 - deploy() against a stand-in board (in memory): dry run and a real run.
 - Against real serial ports:
-  * the emulated stepclip (its firmware under the unix port, fed through pipes) is
-    not a MicroPython REPL: Ctrl-C ends the firmware, Ctrl-A gets no raw REPL
-    prompt, and deploy says so in one line;
+  * the emulated stepclip (its firmware under the unix port, fed through pipes):
+    Ctrl-C stops the app at the board's REPL, which answers mpremote (version,
+    files and hashes in its flash, writes, machine.RTC); the dry run and a real
+    deploy end with a soft reset that starts the app again;
   * a port that does not exist;
   * the unix port's own REPL on a pseudo-terminal ("bare board"): its raw REPL
     works with mpremote, so the version query, hashing, copying (tmp + rename) and
@@ -56,7 +57,7 @@ def compiled(tmp_path_factory):
 def test_compiled_files_are_mpy_for_the_version(compiled, version):
     files = compiled[version]
     assert set(files) == PICO_FILES  # only the Pico's modules and main.py
-    assert not any(n.startswith(("board_emulated", "lis3dh_model")) or "__pycache__" in n for n in files)
+    assert not any(n.startswith(("board_emulated", "lis3dh_model", "repl_emulated")) or "__pycache__" in n for n in files)
     assert files["main.py"] == (detector.FIRMWARE_DIR / "main.py").read_bytes()  # main.py stays source
     for name, data in files.items():
         if name.endswith(".mpy"):
@@ -295,27 +296,61 @@ def test_a_port_that_does_not_exist():
         deploy.device_version("/dev/ttyNOPE9")
 
 
+def _ident(port):
+    with Device(port) as dev:
+        return dev.identify()
+
+
 @needs_micropython
-def test_the_emulated_stepclip_is_not_a_micropython_repl():
-    """The emulator runs the firmware with its stdin and stdout on pipes: Ctrl-C ends it
-    (exit 130, after the firmware saved), and no REPL follows. On a Pico the REPL would."""
-    tr = synth.generate([synth.walk(30)], rate_hz=25, seed=1)
-    emu = Emulator([tr], speed=1)
+def test_dry_run_on_the_emulated_stepclip_lists_its_flash_and_leaves_it_counting(tmp_path):
+    """Ctrl-C stops the emulated firmware (it saves), its REPL answers mpremote as a Pico's does
+    (version, listing, hashes in its flash), and the soft reset at the end starts the app again:
+    the device is never killed, its day is kept and it counts on."""
+    tr = synth.generate([synth.walk(40), synth.stand(5), synth.walk(60)], rate_hz=25, seed=1)
+    flash = tmp_path / "flash.img"
+    emu = Emulator([tr], speed=5, flash=flash)
     emu.start()
     try:
-        with Device(emu.port) as dev:
-            assert dev.identify()["device"] == "stepclip"  # up and running: it handles Ctrl-C
-        with pytest.raises(deploy.DeployError) as e:
-            deploy.deploy(emu.port, dry_run=True, out=lambda s: None)
-        msg = str(e.value)
-        assert msg.startswith(f"{emu.port}: not a MicroPython REPL: no raw REPL prompt after Ctrl-C, Ctrl-A")
-        # mpremote drops what arrives right after its Ctrl-C, so the firmware's traceback may or may
-        # not be what the message quotes
-        assert msg.endswith("(it sent nothing)") or "KeyboardInterrupt" in msg, msg
-        assert "\n" not in msg
-        assert not emu.alive() and emu.proc.returncode == 130
+        assert emulator_wait(lambda: int(_ident(emu.port)["today"]) > 30)
+        before = _ident(emu.port)
+        lines = []
+        summary = deploy.deploy(emu.port, dry_run=True, out=lines.append)
+        assert summary["dry_run"] and {name for name, action, _ in summary["plan"] if action == "new"} == PICO_FILES
+        assert lines[0].startswith("device: MicroPython 1.") and lines[-1].startswith("sent a soft reset")
+        assert emu.alive()
+        after = _ident(emu.port)
+        assert after["id"] == before["id"] and int(after["boot"]) == int(before["boot"]) + 1
+        assert int(after["today"]) >= int(before["today"])  # saved at Ctrl-C, carried on after the reset
+        assert emulator_wait(lambda: int(_ident(emu.port)["today"]) > int(after["today"]))  # counting again
     finally:
         emu.close()
+
+
+@needs_micropython
+def test_deploy_to_the_emulated_stepclip_copies_into_its_flash_sets_its_clock_and_restarts_it(tmp_path):
+    emu = Emulator([], speed=1, clock_unset=True, flash=tmp_path / "flash.img")
+    emu.start()
+    try:
+        assert _ident(emu.port)["clock"] == "unset"
+        lines = []
+        summary = deploy.deploy(emu.port, out=lines.append)
+        assert sorted(summary["copied"]) == sorted(PICO_FILES)
+        assert summary["id"]["id"] == "e0000000c11b0001" and summary["id"]["clock"] == "set"
+        shown = datetime.fromisoformat(_ident(emu.port)["time"])  # machine.RTC set the board's clock
+        assert abs(shown - datetime.now()) < timedelta(seconds=5)
+        assert any(ln.startswith("restarted (soft reset): stepclip fw ") for ln in lines)
+        again = []
+        deploy.deploy(emu.port, out=again.append)  # hashed in the flash: nothing to copy
+        assert any(ln.startswith("copied 0 file(s)") for ln in again)
+        assert emu.alive()
+    finally:
+        emu.close()
+
+
+def emulator_wait(predicate, timeout=30):
+    from stepclip.emulator import wait_for
+
+    return wait_for(predicate, timeout=timeout, interval=0.2)
 
 
 class BareBoard:

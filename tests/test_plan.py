@@ -240,7 +240,7 @@ def test_next_goal_in_a_running_week_depends_on_it():
     p = wp.resolve({}, daily, START)
     today = START + timedelta(15)  # week 2, goal 4,000, two days so far
     n = wp.next_goal(p, daily, today)
-    assert n == {"index": 3, "start": (START + timedelta(21)).isoformat(), "goal": 4500, "goal_if_missed": 4000, "decided": False, "this_goal": 4000}
+    assert n == {"index": 3, "start": (START + timedelta(21)).isoformat(), "goal": 4500, "goal_if_missed": 4000, "decided": False, "this_goal": 4000, "event": None}
     # once the week is over it is decided: missed (average 3,600)
     n = wp.next_goal(p, daily, START + timedelta(21), week_of=today)
     assert n["decided"] and n["goal"] == n["goal_if_missed"] == 4000
@@ -315,3 +315,100 @@ def test_met_compares_the_average_as_shown():
     daily = days(START, week_of(3000) + [3500, 3500, 3499, 3499, 3499])
     w = wp.weeks(p, daily, START + timedelta(13), today=START + timedelta(14))[1]
     assert (w.average, w.met) == (3499, False)
+
+
+# --- worn days (issue 10) -------------------------------------------------------------------------
+
+
+def test_a_day_counts_with_ten_hours_of_wear_or_without_wear_data():
+    assert wp.WORN_HOURS == 10
+    assert wp.day_counts(600) == (True, "worn")
+    assert wp.day_counts(599) == (False, "not worn enough")
+    assert wp.day_counts(0) == (False, "not worn enough")
+    assert wp.day_counts(None) == (True, "no wear data")  # older firmware: worn unless marked
+    assert wp.day_counts(30, final=False) == (True, "so far")  # today, or synced before it ended
+    assert wp.day_counts(900, mark=False) == (False, "marked not worn")  # the mark wins
+    assert wp.day_counts(30, mark=True) == (True, "marked worn")
+    assert wp.day_counts(None, mark=False) == (False, "marked not worn")
+
+
+def test_a_day_left_out_does_not_pull_the_week_below_its_goal():
+    # week 1 (goal 3,500): six days of 3,600 and the clip forgotten on the table one day (600 steps)
+    week1 = [3600, 3600, 600, 3600, 3600, 3600, 3600]
+    daily = days(START, week_of(3000) + week1)
+    counted = {d: s for d, s in daily.items() if s != 600}
+    p = wp.resolve({}, counted, START, first_day=min(daily))
+    until = START + timedelta(13)
+    all_in = wp.weeks(wp.resolve({}, daily, START), daily, until, today=until + timedelta(1))[1]
+    assert (all_in.average, all_in.met) == (3171, False)  # counted as a day: the week fails
+    w = wp.weeks(p, counted, until, today=until + timedelta(1))[1]
+    assert (w.average, w.days_with_data, w.met, w.days_met) == (3600, 6, True, 6)
+    assert wp.next_goal(p, counted, until + timedelta(1), week_of=until)["goal"] == 4000
+
+
+def test_a_baseline_day_not_worn_is_left_out_of_the_baseline_but_not_the_start():
+    daily = days(START, [200, 3000, 3000, 3000, 3000, 3000, 3000])
+    counted = {d: s for d, s in daily.items() if s != 200}
+    p = wp.resolve({}, counted, START + timedelta(6), first_day=min(daily))
+    assert p.start == START and p.baseline == 3000 and p.baseline_days == 6
+
+
+# --- hold and step back (issue 10) ---------------------------------------------------------------
+
+
+def ramp(weeks_met, value_for=lambda k: 3000 + 500 * k):
+    """Each week walks its ramp goal exactly: met."""
+    daily = {}
+    for k in range(weeks_met + 1):
+        daily.update(days(START + timedelta(7 * k), week_of(value_for(k))))
+    return daily
+
+
+def test_hold_keeps_this_weeks_goal_next_week_and_the_ramp_resumes():
+    daily = ramp(5, lambda k: 3000 + 500 * min(k, 2))  # weeks 3+ walk 4,000
+    p = wp.resolve({}, daily, START)
+    until = START + timedelta(7 * 6 - 1)
+    events = wp.week_events(p, [{"date": (START + timedelta(16)).isoformat(), "kind": "hold"}])  # given in week 2
+    assert events == {2: "hold"}
+    ws = wp.weeks(p, daily, until, today=until + timedelta(1), events=events)
+    assert [w.goal for w in ws] == [None, 3500, 4000, 4000, 4500, 4500]
+    assert ws[2].event == "hold" and ws[3].event is None
+    # without the hold: week 3 would have been 4,500
+    assert goals(p, daily, until)[:4] == [None, 3500, 4000, 4500]
+
+
+def test_step_back_lowers_next_weeks_goal_by_one_step_each_time():
+    daily = ramp(2) | days(START + timedelta(21), week_of(3000, 21))
+    p = wp.resolve({}, daily, START)
+    until = START + timedelta(41)
+    events = wp.week_events(p, [{"date": (START + timedelta(15)).isoformat(), "kind": "step-back"},
+                                {"date": (START + timedelta(22)).isoformat(), "kind": "step-back"}])
+    ws = wp.weeks(p, daily, until, today=until + timedelta(1), events=events)
+    # week 2 (4,000) steps back: week 3 is 3,500 (last week's goal); week 3 steps back again: 3,000;
+    # week 4 walks 3,000: met, so week 5 is 3,500
+    assert [w.goal for w in ws] == [None, 3500, 4000, 3500, 3000, 3500]
+    # never below one step
+    low = wp.Plan(baseline=400, target=6000, start=START)
+    w = wp.Week(1, START, START, 500, 7, 400, False, 0, True)
+    assert wp.following_goal(low, w, "step-back") == 500
+
+
+def test_the_latest_decision_in_a_week_counts_and_resume_cancels():
+    daily = ramp(3)
+    p = wp.resolve({}, daily, START)
+    until = START + timedelta(27)
+    made = [{"date": (START + timedelta(15)).isoformat(), "kind": "hold"},
+            {"date": (START + timedelta(16)).isoformat(), "kind": "step-back"}]
+    assert [w.goal for w in wp.weeks(p, daily, until, events=wp.week_events(p, made))] == [None, 3500, 4000, 3500]
+    made.append({"date": (START + timedelta(17)).isoformat(), "kind": "resume"})
+    assert [w.goal for w in wp.weeks(p, daily, until, events=wp.week_events(p, made))] == [None, 3500, 4000, 4500]
+
+
+def test_next_goal_after_a_hold_is_decided():
+    daily = ramp(1) | days(START + timedelta(14), [4100, 4200])
+    p = wp.resolve({}, daily, START)
+    today = START + timedelta(15)
+    n = wp.next_goal(p, daily, today, events={2: "hold"})
+    assert (n["goal"], n["goal_if_missed"], n["decided"], n["event"]) == (4000, 4000, True, "hold")
+    n = wp.next_goal(p, daily, today, events={2: "step-back"})
+    assert (n["goal"], n["decided"], n["event"]) == (3500, True, "step-back")

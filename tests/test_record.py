@@ -160,6 +160,29 @@ def test_ctrl_c_before_any_sample_leaves_no_file(walking, tmp_path):
         assert dev.ask("STOP")[-1] == "OK stopped samples=0"  # STOP was sent already
 
 
+def test_record_right_after_a_sync_gets_samples_at_speed_1(tmp_path):
+    """Every host command wakes the device; at --speed 1 that must not push its clock ahead of
+    real time (it did: each wake moved it a FIFO watermark ahead, so after a sync's commands
+    the device slept for seconds and `record` timed out with no samples)."""
+    from stepclip import sync as syncmod
+    from stepclip.store import Database
+
+    emu = Emulator([walk(20)], speed=1)
+    emu.start()
+    try:
+        with Database(tmp_path / "s.db") as db:
+            for _ in range(3):  # several syncs: about 20 commands
+                syncmod.sync(db, emu.port)
+        lines = []
+        assert rec.record_command(emu.port, tmp_path / "r.csv", seconds=2, out=lines.append) == 0
+        assert "(50 samples at 25 Hz" in lines[0] and "no samples missing" in lines[0]
+        with Device(emu.port) as dev:  # the device's clock is the host's (it was set by the syncs)
+            shown = datetime.fromisoformat(dev.identify()["time"])
+        assert abs((shown - datetime.now()).total_seconds()) < 3
+    finally:
+        emu.close()
+
+
 # --- without the emulator: a scripted serial line -----------------------------------------
 
 
@@ -230,6 +253,23 @@ def test_lost_last_samples_are_counted_from_end(tmp_path):
     lines = [checked(f"S {i} 0 0 1000") for i in range(20)] + [checked("END samples=25")]
     summary = rec.record(ScriptedDevice(lines), tmp_path / "t.csv", seconds=1, progress=False)
     assert summary["ended"] == "end" and summary["samples"] == 20 and summary["skipped"] == 5
+
+
+def test_a_port_that_fails_its_flush_when_unplugged_still_leaves_a_valid_file(tmp_path):
+    """pyserial's flush() on an unplugged pseudo-terminal raises termios.error (EIO), which is no
+    OSError: the STOP sent after the samples stopped must not turn it into a traceback."""
+    termios = pytest.importorskip("termios")
+
+    class Unplugged(ScriptedSerial):
+        def flush(self):
+            raise termios.error(5, "Input/output error")
+
+    dev = ScriptedDevice([checked(f"S {i} 0 0 1000") for i in range(30)])
+    dev.serial = Unplugged(dev.serial.data)
+    dev.ask = lambda line, patience=None: ["OK stream rate=25 range=4 bits=10 seconds=0"]
+    summary = rec.record(dev, tmp_path / "t.csv", progress=False, idle_timeout=0.3)
+    assert summary["ended"] == "silent" and summary["samples"] == 30
+    assert len(tracefile.read(tmp_path / "t.csv")) == 30
 
 
 def test_no_sample_at_all_is_an_error_and_no_file(tmp_path):

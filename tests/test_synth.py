@@ -358,3 +358,81 @@ def test_demo_trace():
 def test_bad_arguments_raise(make):
     with pytest.raises(ValueError):
         make()
+
+
+# ------------------------------------------------------------ the gaits of issue 8
+
+
+def test_step_ratio_alternates_short_and_long_intervals_and_keeps_the_stride():
+    seg = synth.walk(30, cadence_spm=100, step_ratio=2.0)
+    iv = np.diff(synth.walk_strike_times(seg))
+    d = 60 / 100
+    assert np.allclose(iv[0::2], 2 * d / 3) and np.allclose(iv[1::2], 4 * d / 3)
+    assert np.allclose(iv[:-1:2] + iv[1::2], 2 * d)  # the stride stays regular
+    tr = synth.generate([synth.stand(2), seg, synth.stand(2)], seed=1)
+    assert tr.steps == seg.steps == len(synth.walk_strike_times(seg))
+
+
+def test_amp_ratio_makes_one_leg_weaker_around_the_same_mean_intensity():
+    tr = synth.generate([synth.walk(30, 100, intensity_g=0.3, amp_ratio=3.0)], seed=2, noise_mg=0)
+    z = tr.xyz[:, 2].astype(int)
+    marks = np.flatnonzero(tr.step)[2:-2]  # leave out the ramps
+    h = np.array([z[m - 3:m + 4].max() - 1000 for m in marks])
+    strong, weak = h[0::2], h[1::2]
+    if strong.mean() < weak.mean():
+        strong, weak = weak, strong
+    assert strong.mean() / weak.mean() == pytest.approx(3.0, rel=0.25)
+    even = synth.generate([synth.walk(30, 100, intensity_g=0.3)], seed=2, noise_mg=0)
+    assert np.abs(tr.xyz[:, 2] - 1000).mean() == pytest.approx(np.abs(even.xyz[:, 2] - 1000).mean(), rel=0.2)
+
+
+def _band_energy(x, rate, f, width=0.15):
+    x = x - x.mean()
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+    freqs = np.fft.rfftfreq(x.size, 1 / rate)
+    return spec[np.abs(freqs - f) < width].sum()
+
+
+def test_slow_gait_has_weak_step_frequency_energy_and_strong_harmonics():
+    cadence = 60
+    f = cadence / 60
+    normal = synth.generate([synth.walk(60, cadence, gait="normal")], seed=3, noise_mg=0)
+    slow = synth.generate([synth.walk(60, cadence, gait="slow")], seed=3, noise_mg=0)
+    for tr, harmonics_win in ((normal, False), (slow, True)):
+        z = tr.xyz[:, 2].astype(float)
+        e1 = _band_energy(z, 100, f)
+        e23 = _band_energy(z, 100, 2 * f) + _band_energy(z, 100, 3 * f)
+        assert (e23 > e1) == harmonics_win
+
+
+def test_shuffling_and_walking_aids_are_smaller_and_smoother_than_normal_walking():
+    def peak_and_jerk(gait):
+        tr = synth.generate([synth.walk(40, 90, intensity_g=0.3, gait=gait)], seed=4, noise_mg=0)
+        z = tr.xyz[:, 2].astype(float) - 1000
+        return np.percentile(z, 99), np.abs(np.diff(z)).mean()
+    normal = peak_and_jerk("normal")
+    for gait in ("shuffle", "cane", "rollator"):
+        peak, jerk = peak_and_jerk(gait)
+        assert peak < normal[0] and jerk < normal[1], gait
+
+
+def test_start_stop_is_bouts_of_a_few_steps_a_turn_and_a_stop():
+    segs = synth.start_stop(bouts=4, steps=(4, 8), cadence_spm=90, seed=5)
+    kinds = [s.kind for s in segs]
+    assert kinds == ["stand"] + ["walk", "walk", "stand"] * 4
+    walks = [s for s in segs if s.kind == "walk"]
+    assert all(4 <= s.steps <= 8 for s in walks[0::2])  # the walks
+    assert all(s.gait == "shuffle" and 3 <= s.steps <= 4 for s in walks[1::2])  # the turns on the spot
+    assert segs == synth.start_stop(bouts=4, steps=(4, 8), cadence_spm=90, seed=5)
+    tr = synth.generate(segs, seed=5)
+    assert tr.steps == sum(s.steps for s in segs)
+
+
+@pytest.mark.parametrize("make", [lambda: synth.walk(10, step_ratio=0.5),
+                                  lambda: synth.walk(10, amp_ratio=5),
+                                  lambda: synth.walk(10, gait="crawl"),
+                                  lambda: synth.start_stop(bouts=0),
+                                  lambda: synth.start_stop(steps=(5, 2))])
+def test_bad_gait_arguments_raise(make):
+    with pytest.raises(ValueError):
+        make()

@@ -127,7 +127,7 @@ def test_fractional_rate_and_gaps(tmp_path):
     tr = trace.read(put(tmp_path, lines))
     assert tr.rate_hz == 12.5
     assert tr.t_ms.tolist() == [0, 80, 400]
-    assert tr.duration_s == pytest.approx(3 / 12.5)
+    assert tr.duration_s == pytest.approx(0.4 + 1 / 12.5)  # the gap counts: 6 sample periods, not 3
 
 
 def test_metadata_values_keep_colons_and_spaces(tmp_path):
@@ -141,7 +141,7 @@ def test_memory_trace_properties():
     tr = make_trace(n=25, rate=12.5, with_step=False)
     assert tr.name == "<memory>"
     assert tr.steps is None
-    assert tr.duration_s == pytest.approx(2.0)
+    assert tr.duration_s == pytest.approx(2.0 + 5 / 12.5)  # 25 samples and a gap of 5
     tr.meta["steps"] = "17"
     assert tr.steps == 17
     tr2 = make_trace(n=50, with_step=True)
@@ -397,6 +397,70 @@ def test_random_garbage_never_tracebacks(tmp_path):
             assert re.match(re.escape(str(p)) + r":\d+: \S", str(e)), str(e)
         else:
             assert len(tr.t_ms) == len(tr.xyz) and np.all(np.diff(tr.t_ms) > 0)
+
+
+# ------------------------------------------------------------- odd and big traces
+
+
+def test_a_t_ms_that_jumps_by_years_is_one_line_naming_the_gap(tmp_path):
+    # 10 years later (a clock set wrong): refused before anything the size of the gap exists
+    lines = replace(GOOD_LINES, 8, f"{10 * 365 * 86_400_000 + 20},-122,441,974,0")
+    lines = lines[:8] + [f"{10 * 365 * 86_400_000 + 30 + 10 * i},-83,449,1001,0" for i in range(2)]
+    p = put(tmp_path, lines)
+    msg = expect_error(p, None, "gap of 87600 hours at line 8", "at most 1 hour")
+    assert msg.startswith(f"{p}: gap of 87600 hours at line 8 (t_ms 315360000020 after 10;")
+
+
+def test_a_gap_just_over_the_limit_is_refused_and_one_at_it_is_read(tmp_path):
+    limit = trace.MAX_GAP_MS
+    lines = GOOD_LINES[:7] + [f"{10 + limit + 1},-122,441,974,1"]
+    expect_error(put(tmp_path, lines), None, "gap of 1.0 hours at line 8")
+    lines = GOOD_LINES[:7] + [f"{10 + limit},-122,441,974,1"]
+    tr = trace.read(put(tmp_path, lines))
+    assert tr.t_ms.tolist() == [0, 10, 10 + limit]
+
+
+def test_a_trace_with_long_gaps_shows_its_real_duration(tmp_path):
+    # 3 samples, then half an hour without any, then 2 more: 30 minutes, not 50 ms
+    lines = GOOD_LINES[:8] + ["1800020,-83,449,1001,1", "1800030,-60,450,1010,0"]
+    tr = trace.read(put(tmp_path, lines))
+    assert tr.duration_s == pytest.approx(1800.04)
+
+
+def test_samples_are_stored_in_compact_arrays(tmp_path):
+    """24 bytes per sample (t_ms int64, x/y/z int32, step int32), not a (n, 5) int64 table or
+    views of one: a 6-hour 100 Hz trace is about 52 MB in memory (benchmarks/bench_memory.py)."""
+    tr = trace.read(put(tmp_path, long_lines(3000)))
+    n = len(tr)
+    assert (tr.t_ms.dtype, tr.xyz.dtype) == (np.int64, np.int32)
+    assert tr.t_ms.nbytes + tr.xyz.nbytes == 20 * n
+    tr = trace.read(put(tmp_path, GOOD_LINES))
+    assert tr.step.dtype == np.int32
+    for a in (tr.t_ms, tr.xyz, tr.step):  # no hidden int64 table behind them
+        base = a if a.base is None else a.base
+        assert base.nbytes <= a.nbytes, a
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Read the body a few bytes at a time, so that every case crosses piece boundaries."""
+    monkeypatch.setattr(trace, "_CHUNK_BYTES", 7)
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_files_read_in_small_pieces_give_the_same_line(tmp_path, small_pieces, case):
+    lines, line, words = BAD[case]
+    expect_error(put(tmp_path, lines, end="\n" if lines else ""), line, *words)
+
+
+def test_long_files_read_in_small_pieces(tmp_path, small_pieces):
+    lines = long_lines(300)
+    tr = trace.read(put(tmp_path, lines, newline="\r\n", end="\r\n\r\n  \n"))  # trailing blank lines
+    assert len(tr) == 300 and tr.t_ms[-1] == 2990 and tr.xyz[-1].tolist() == [299 % 97, -299 % 89, 1000]
+    lines[200 + 3] = "1985,1,2,3"  # backwards across a piece boundary
+    expect_error(put(tmp_path, lines), 204, "t_ms goes backwards (1985 after 1990)")
+    lines = long_lines(300)
+    expect_error(put(tmp_path, lines[:150] + [""] + lines[150:]), 151, "blank line among the samples")
 
 
 # ------------------------------------------------------------------ real data

@@ -10,7 +10,7 @@ from pathlib import Path
 from .detector import FIRMWARE_DIR
 
 PICO_MODULES = ("config", "dates", "stepcounter", "lis3dh", "store", "protocol", "app", "board_pico")
-EMULATOR_MODULES = ("board_emulated", "lis3dh_model")
+EMULATOR_MODULES = ("board_emulated", "lis3dh_model", "repl_emulated")
 ENTRY = "main.py"
 
 

@@ -1,6 +1,7 @@
 """The stepclip command line: a thin layer over the modules of this package."""
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,35 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+def _rate_help(what="device sample rate"):
+    from . import sensor
+
+    return f"{what}: {', '.join(map(str, sensor.DEVICE_RATES_HZ))} (the LIS3DH's rates the firmware supports; default {config.RATE_HZ})"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit status 2), not the usage."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _out_file(path, suffix, option):
+    """The file an --out/--plot option names: FILE gets `suffix` when it has none;
+    its folder must exist. UsageError otherwise."""
+    out = Path(path)
+    if not out.suffix:
+        out = out.with_name(out.name + suffix)
+    folder = out.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    return out
+
+
 def _add_device_options(p):
-    p.add_argument("--rate", type=float, metavar="HZ", help=f"device sample rate (default {config.RATE_HZ})")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help())
     p.add_argument("--range", type=int, dest="range_g", metavar="G", help=f"sensor full scale in g: 2, 4, 8, 16 (default {config.RANGE_G})")
     p.add_argument("--bits", type=int, metavar="N", help=f"sensor resolution: 8, 10, 12 (default {config.RESOLUTION_BITS})")
     p.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython", help="run the detector under CPython or the MicroPython unix port (default cpython)")
@@ -35,11 +63,20 @@ def _settings(args):
     bits = args.bits if args.bits is not None else config.RESOLUTION_BITS
     try:
         sensor.sensitivity(range_g, bits)
-        if rate <= 0:
-            raise ValueError(f"--rate must be positive, not {rate:g}")
     except ValueError as e:
         raise UsageError(str(e)) from None
+    rate = _device_rate(rate)
     return {"rate_hz": rate, "range_g": range_g, "bits": bits, "runtime": args.runtime}
+
+
+def _device_rate(rate):
+    """--rate as an int Hz the chip and the firmware support; UsageError if not."""
+    from . import sensor
+
+    try:
+        return sensor.check_device_rate(rate)
+    except ValueError as e:
+        raise UsageError(f"--rate: {e}") from None
 
 
 def _settings_line(s):
@@ -62,9 +99,10 @@ def cmd_detect(args):
     if not args.plot:
         plots = [None] * len(args.traces)
     elif len(args.traces) == 1:
-        plots = [Path(args.plot)]
+        plots = [_out_file(args.plot, ".png", "--plot")]
     else:  # one chart per trace: FILE-<trace>.png
-        plots = [Path(args.plot).with_name(f"{Path(args.plot).stem}-{Path(t).stem}.png") for t in args.traces]
+        plot = _out_file(args.plot, ".png", "--plot")
+        plots = [plot.with_name(f"{plot.stem}-{Path(t).stem}.png") for t in args.traces]
     rows = []
     for path, plot_path in zip(args.traces, plots):
         tr = tracefile.read(path)
@@ -125,6 +163,7 @@ def cmd_evaluate(args):
             errors.append(str(e))
     folders = evaluate.group(results, "folder")
     placements = evaluate.group(results, "placement")
+    cadences = evaluate.by_cadence(results)
     overall = evaluate.summarize("all", results) if results else None
     if args.json:
         print(
@@ -134,6 +173,7 @@ def cmd_evaluate(args):
                     "files": [r.as_dict() for r in results],
                     "folders": [f.as_dict() for f in folders],
                     "placements": [p.as_dict() for p in placements],
+                    "cadence_bands": [c.as_dict() for c in cadences],
                     "all": overall.as_dict() if overall else None,
                     "errors": errors,
                 },
@@ -141,29 +181,60 @@ def cmd_evaluate(args):
             )
         )
     else:
-        _print_evaluation(s, results, folders, placements)
+        _print_evaluation(s, results, folders, placements, cadences)
     for e in errors:
         print(f"stepclip: {e}", file=sys.stderr)
     return EXIT_BAD_INPUT if errors else 0
 
 
-def _print_evaluation(s, results, folders, placements):
+def _print_evaluation(s, results, folders, placements, cadences):
     print(_settings_line(s))
     width = max([28] + [len(Path(r.file).name) for r in results])
     for folder in folders:
         print(f"\n{folder.name}/")
-        print(f"  {'file':<{width}}  {'true':>6}  {'counted':>7}  {'error':>7}")
+        print(f"  {'file':<{width}}  {'true':>6}  {'counted':>7}  {'error':>7}  {'cadence':>7}")
         for r in results:
             if r.folder == folder.name:
-                print(f"  {Path(r.file).name:<{width}}  {_num(r.true_steps):>6}  {r.counted:>7}  {_pct(r.error_pct):>7}")
-    for title, rows in (("folder", folders), ("placement", placements)):
+                print(f"  {Path(r.file).name:<{width}}  {_num(r.true_steps):>6}  {r.counted:>7}  {_pct(r.error_pct):>7}  "
+                      f"{_num(r.cadence_spm, '.0f'):>7}")
+    for title, rows in (("folder", folders), ("placement", placements), ("cadence band", cadences)):
+        w = max([16] + [len(str(g.name)) for g in rows])
         print(f"\nby {title}:")
-        print(f"  {title:<16} {'files':>5}  {'true':>6}  {'counted':>7}  {'total err':>9}  {'MAPE':>6}  {'worst':>6}  {'false steps/h':>13}")
+        print(f"  {title:<{w}} {'files':>5}  {'true':>6}  {'counted':>7}  {'total err':>9}  {'MAPE':>6}  {'worst':>6}  {'false steps/h':>13}")
         for g in rows:
             print(
-                f"  {g.name:<16} {g.files:>5}  {g.true_steps:>6}  {g.counted:>7}  {_pct(g.total_error_pct):>9}  "
+                f"  {str(g.name):<{w}} {g.files:>5}  {g.true_steps:>6}  {g.counted:>7}  {_pct(g.total_error_pct):>9}  "
                 f"{_num(g.mape, '.2f'):>5}%  {_num(g.worst_pct, '.1f'):>5}%  {_num(g.false_steps_per_hour, '.1f'):>13}"
             )
+
+
+def cmd_import(args):
+    from . import phone
+    from . import trace as tracefile
+
+    generic = (args.time_col, args.x_col, args.y_col, args.z_col)
+    fmt = "generic" if args.format == "auto" and any(c is not None for c in generic) else args.format
+    if args.steps is not None and (args.steps < 0 or len(args.files) > 1):
+        raise UsageError("--steps is the true step count of one recording: a number >= 0, with one FILE")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot make the folder: {e.strerror or e}") from None
+    failed = 0
+    for path in args.files:
+        try:
+            rec = phone.read(path, fmt, *generic, time_unit=args.time_unit, accel_unit=args.accel_unit)
+            tr = phone.to_trace(rec, steps=args.steps, placement=args.placement)
+            dest = out / phone.output_name(path)
+            tracefile.write(dest, tr)
+        except (phone.PhoneFileError, OSError) as e:
+            print(f"stepclip: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        steps = f", {tr.steps} true steps" if tr.steps is not None else ""
+        print(f"{path} -> {dest}: {rec.fmt}, {tr.duration_s / 60:.1f} min, {len(tr):,} samples at {tr.rate_hz:g} Hz{steps}")
+    return EXIT_BAD_INPUT if failed else 0
 
 
 def cmd_synth(args):
@@ -191,10 +262,15 @@ def cmd_emulate(args):
 
     if args.speed <= 0:
         raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    rate = _device_rate(args.rate) if args.rate is not None else None
+    device_id = emulator.check_id(args.id) if args.id is not None else None
+    if args.flash:
+        emulator.check_flash(args.flash)
     for path in args.traces:  # check them all first: one line for a bad file
         tracefile.read(path)
     start = _parse_start(args.start) if args.start else None
-    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash)
+    emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
+                            device_id=device_id, rate_hz=rate)
     try:
         if args.run_to_end:
             result = emu.run_to_end()
@@ -209,7 +285,7 @@ def cmd_emulate(args):
             return 0
         port = emu.start()
         print(f"port: {port}", flush=True)
-        print(f"emulated stepclip: {len(args.traces)} trace(s) at {args.speed:g}x, "
+        print(f"emulated stepclip {emu.device_id or emulator.DEFAULT_ID}: {len(args.traces)} trace(s) at {args.speed:g}x, "
               f"clock {'unset' if args.clock_unset else 'set'}; Ctrl-C to stop", flush=True)
         while emu.alive():
             time.sleep(0.2)
@@ -228,22 +304,32 @@ def _add_port_option(p):
 def _add_db_options(p, device=True):
     p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
     if device:
-        p.add_argument("--device", metavar="ID", help="which device (default: the last synced)")
+        p.add_argument("--person", metavar="NAME", help="whose plan (default: the wearer of the last synced device)")
+        p.add_argument("--device", metavar="ID", help="the person this device is attached to")
 
 
-def _db(args):
+def _db(args, create=False):
+    """The database; only `sync` may make a new one."""
     from . import store
 
-    return store.Database(args.db)
+    return store.Database(args.db, create=create)
 
 
 def cmd_sync(args):
     from . import report, sync
 
-    with _db(args) as db:
+    with _db(args, create=True) as db:
+        if db.created:
+            print(f"new database: {db.path}")
+        known = set(db.devices())
         result = sync.sync(db, args.port)
         today = result.synced_at.date()
-        days = report.build(db, result.device_id, today=today)["days"]
+        days = report.build(db, result.device_id, today=today, now=result.synced_at)["days"]
+        person = db.device(result.device_id)["person"]
+        if result.device_id not in known:
+            others = [p["name"] for p in db.persons() if p["name"] != person]
+            hint = f" (`stepclip device attach {result.device_id} --person NAME` to move it to {' or '.join(others)})" if others else ""
+            print(f"new device {result.device_id}: attached to {person}, whose plan it now counts for{hint}")
     day = next((d for d in days if d["date"] == today.isoformat()), {"steps": 0, "goal": None})
     steps, goal = day["steps"] or 0, day["goal"]
     parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
@@ -277,26 +363,79 @@ def cmd_plan(args):
     from . import report
 
     with _db(args) as db:
+        saved = []
         if any(v is not None for v in (args.age, args.target, args.baseline, args.start)):
-            report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline, start=args.start)
-        summary = report.plan_summary(db, args.device)
-    print(json.dumps(summary, indent=2) if args.json else report.render_plan(summary))
+            changes = report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline,
+                                      start=args.start, person=args.person)
+            saved = [f"{k} {'auto' if v is None else (f'{v:,}' if isinstance(v, int) else v)}" for k, v in changes.items()
+                     if not (k == "target" and v is None and "age" in changes)]
+        decision = args.decision
+        if decision:
+            nxt = report.plan_decision(db, decision, args.device, person=args.person)
+            saved.append({"hold": f"hold: next week keeps this week's goal, {nxt['goal']:,} a day",
+                          "step-back": f"step back: next week {nxt['goal']:,} a day",
+                          "resume": "resume: next week's goal follows the usual rule again"}[decision])
+        summary = report.plan_summary(db, args.device, person=args.person)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        if saved:
+            print(f"saved for {summary['person']}: " + "; ".join(saved))
+        print(report.render_plan(summary))
     return 0
 
 
 def cmd_report(args):
     from . import report
 
+    plot_path = _out_file(args.plot, ".png", "--plot") if args.plot else None
     with _db(args) as db:
-        r = report.build(db, args.device, week=args.week, weeks=args.weeks)
-        if args.plot:
-            report.plot(db, args.device, args.plot, weeks=max(args.weeks, 4) if args.weeks == 1 else args.weeks, week=args.week)
+        r = report.build(db, args.device, week=args.week, weeks=args.weeks, person=args.person)
+        if plot_path:
+            report.plot(db, args.device, plot_path, weeks=max(args.weeks, 4) if args.weeks == 1 else args.weeks,
+                        week=args.week, person=args.person)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
         print(report.render(r))
-    if args.plot:
-        print(f"chart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    if plot_path:
+        print(f"chart: {plot_path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_day(args):
+    from . import report
+
+    with _db(args) as db:
+        if args.mark is not None:
+            report.mark_day(db, args.date, {"worn": True, "not-worn": False, "auto": None}[args.mark], args.device, person=args.person)
+        info = report.day_info(db, args.date, args.device, person=args.person)
+    print(json.dumps(info, indent=2) if args.json else report.render_day(info))
+    return 0
+
+
+def cmd_device(args):
+    from . import person
+
+    with _db(args) as db:
+        if args.action == "attach":
+            name, before = person.attach_device(db, args.id, args.person)
+            same = " (it already was)" if before == name else f" (it was attached to {before})" if before else ""
+            print(f"{args.id} is attached to {name}{same}: its days count for {name}'s plan")
+            return 0
+        listing = person.device_list(db)
+    print(json.dumps(listing, indent=2) if args.json else person.render_device_list(listing))
+    return 0
+
+
+def cmd_share(args):
+    from . import share
+
+    out = _out_file(args.out or share.default_name(), ".html", "--out")
+    with _db(args) as db:
+        s = share.write_page(db, out, weeks=args.weeks, person=args.person, device_id=args.device)
+    print(f"wrote {out}: {s['person']}'s walking summary, {s['days'][0]['date']} to {s['days'][-1]['date']} "
+          f"({len(s['weeks'])} week{'s' if len(s['weeks']) != 1 else ''}); open it in a browser to read or print it")
     return 0
 
 
@@ -305,18 +444,19 @@ def cmd_export(args):
 
     from . import report
 
+    out = _out_file(args.out, ".csv", "--out") if args.out else None
     with _db(args) as db:
-        with open(args.out, "w", newline="") if args.out else nullcontext(sys.stdout) as f:
-            n = report.export_csv(db, f, args.device)
-    if args.out:
-        print(f"wrote {n} day records to {args.out}", file=sys.stderr)
+        with open(out, "w", newline="") if out else nullcontext(sys.stdout) as f:
+            n = report.export_csv(db, f, args.device, person=args.person, first=args.first, last=args.last, hourly=args.hourly)
+    if out:
+        print(f"wrote {n} {'device records' if args.hourly else 'days'} to {out}", file=sys.stderr)
     return 0
 
 
 def cmd_record(args):
     from . import record
 
-    return record.record_command(args.port, args.out, args.seconds)
+    return record.record_command(args.port, _out_file(args.out, ".csv", "--out"), args.seconds)
 
 
 def cmd_deploy(args):
@@ -334,7 +474,7 @@ def cmd_demo(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="stepclip", description="Host tool for the stepclip step counter.")
+    parser = Parser(prog="stepclip", description="Host tool for the stepclip step counter.")
     parser.add_argument("--version", action="version", version=f"stepclip {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -356,24 +496,60 @@ def build_parser():
     _add_db_options(p, device=False)
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
+    p = sub.add_parser("plan", help="show or set the walking plan", description="Show the walking plan, or set it: start from the average of the first synced week (the baseline), add 500 steps a day each week until the target (8,000 a day under 60, 6,000 from 60). A week whose goal was not met keeps its goal. In a flare-up, --hold keeps this week's goal next week and --step-back lowers next week's goal by one step (500); both are kept in the plan's history. Give 'auto' to go back to the value derived from the data. General guidance, not medical advice.")
     p.add_argument("--age", metavar="N", help="the walker's age: sets the target (8,000 under 60, 6,000 from 60)")
     p.add_argument("--target", metavar="N", help="daily target in steps (instead of the age rule)")
     p.add_argument("--baseline", metavar="N", help="daily steps to start from (default: the first synced week's average)")
     p.add_argument("--start", metavar="DATE", help="first day of the plan, YYYY-MM-DD (default: the first synced day)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--hold", dest="decision", action="store_const", const="hold", help="a flare-up: keep this week's goal next week")
+    g.add_argument("--step-back", dest="decision", action="store_const", const="step-back", help="a flare-up: next week's goal one step (500) below this week's")
+    g.add_argument("--resume", dest="decision", action="store_const", const="resume", help="cancel a --hold or --step-back given this week")
     _add_db_options(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("report", help="this week against the plan", description="The week day by day against its goal, the weekly average, days met, brisk minutes, the streak of weeks met and next week's goal.")
+    p = sub.add_parser("report", help="this week against the plan", description="The week day by day against its goal, what today still needs, when the clip was last synced, the weekly average over the days worn, days met, brisk minutes, the streak of weeks met and next week's goal. Days the clip was worn less than 10 hours (or marked not worn) are shown and left out.")
     p.add_argument("--week", metavar="DATE", help="show the plan week that contains this date, YYYY-MM-DD (default: today)")
     p.add_argument("--weeks", type=int, default=1, metavar="N", help="how many weeks, ending with that one (default 1; the chart shows at least 4)")
-    p.add_argument("--plot", metavar="FILE.png", help="also draw daily steps as bars and the goal as a step line")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw daily steps as bars and the goal as a step line (.png is added when FILE has no extension)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_db_options(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("export", help="all day records as CSV", description="Write all day records (date, device, steps, brisk minutes, overruns, steps per hour) as CSV.")
+    p = sub.add_parser("day", help="show a day, or mark it worn or not worn", description="Show one day: steps, goal, wear time and whether it counts for the plan. A day the clip was not worn (forgotten on the table) is left out of the week's average and days met; the clip measures its wear time, and you can mark a day by hand (for a clip without wear data, or when it got it wrong).")
+    p.add_argument("date", metavar="DATE", help="the day, YYYY-MM-DD")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--not-worn", dest="mark", action="store_const", const="not-worn", help="mark the day not worn: left out of the plan")
+    g.add_argument("--worn", dest="mark", action="store_const", const="worn", help="mark the day worn: it counts, whatever the wear time says")
+    g.add_argument("--auto", dest="mark", action="store_const", const="auto", help="remove the mark: the clip's wear time decides again")
+    p.add_argument("--json", action="store_true", help="print the day as JSON")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_day)
+
+    p = sub.add_parser("device", help="list the devices, or attach one to a person", description="The walking plan belongs to a person; each device (clip) is attached to a person, and a day's steps are the sum over that person's devices. A new clip joins the only person there is; with several persons it gets a person of its own until you attach it.")
+    dsub = p.add_subparsers(dest="action", metavar="ACTION")
+    dsub.required = True
+    q = dsub.add_parser("list", help="the devices and whom they are attached to", description="List the devices in the database: id, person, last sync, days, firmware.")
+    q.add_argument("--json", action="store_true", help="print the list as JSON")
+    _add_db_options(q, device=False)
+    q.set_defaults(func=cmd_device)
+    q = dsub.add_parser("attach", help="attach a device to a person", description="Attach a device to a person (made if new): from then on its days count for that person's plan (a replacement or second clip carries on with the plan).")
+    q.add_argument("id", metavar="ID", help="the device id (see `stepclip device list`)")
+    q.add_argument("--person", metavar="NAME", help="the person (default: me)")
+    q.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    q.set_defaults(func=cmd_device)
+
+    p = sub.add_parser("share", help="a summary page to take to the therapist", description="Write one self-contained HTML page (no network, prints on one or two A4 pages): the plan, each week's average against its goal, days met, days worn, brisk minutes, the trend, holds and step-backs, the chart, and the not-medical-advice line.")
+    p.add_argument("--weeks", type=int, metavar="N", help="how many plan weeks, ending with this one (default: the plan so far, at most 12; at most 26)")
+    p.add_argument("--out", metavar="FILE.html", help="where to write it (default: stepclip-summary-<today>.html here; .html is added when FILE has no extension)")
+    _add_db_options(p)
+    p.set_defaults(func=cmd_share)
+
+    p = sub.add_parser("export", help="days as CSV: steps, goal, met, worn", description="Write a person's days as CSV: date, steps (summed over the person's devices), goal, met, worn (1: the day counts, 0: not worn enough or marked not worn), wear_minutes, brisk minutes. With --hourly, one row per device and day instead: steps, brisk minutes, overruns, wear minutes, steps and wear minutes in each hour, and the steps placed on the date after the clock was unset.")
+    p.add_argument("--from", dest="first", metavar="DATE", help="first day, YYYY-MM-DD (default: the first with data)")
+    p.add_argument("--to", dest="last", metavar="DATE", help="last day, YYYY-MM-DD (default: the last with data)")
+    p.add_argument("--hourly", action="store_true", help="one row per device and day, with the per-hour columns")
     p.add_argument("--format", choices=("csv",), default="csv", help="output format (csv)")
     p.add_argument("--out", metavar="FILE", help="write to this file (default: standard output)")
     _add_db_options(p)
@@ -390,7 +566,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for three synthetic weeks of the walking plan (one missed day), sync it into a temporary database, print the report and write the chart. Under a minute; no hardware needed.")
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (one day the clip lay on the table, marked not worn), sync it into a temporary database, print the report and write the chart and the page to share with the therapist. Under a minute; no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
     p.set_defaults(func=cmd_demo)
 
@@ -399,10 +575,27 @@ def build_parser():
     p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
     p.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start (default: now)")
     p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
-    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file)")
+    p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
+    p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
+    p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help("the firmware's sensor rate, as if built with config.RATE_HZ = HZ"))
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
     p.set_defaults(func=cmd_emulate)
+
+    p = sub.add_parser("import", help="phone app recordings into trace files", description="Convert CSV recordings from phone apps into trace files that detect, evaluate and emulate read: phyphox ('Acceleration with g'), Physics Toolbox Sensor Suite (g-Force Meter) and Sensor Logger (TotalAcceleration.csv, or Accelerometer.csv with Gravity.csv beside it), known by their header, or any CSV with --time-col/--x-col/--y-col/--z-col. Time becomes milliseconds, acceleration milli-g (with gravity: recordings without it are refused), and the irregular phone timestamps a uniform grid.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="CSV file(s) as the app exported them")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the trace files (made if missing); each is named after its recording")
+    p.add_argument("--format", choices=("auto", "phyphox", "physics-toolbox", "sensor-logger", "generic"), default="auto", help="which app wrote the file (default auto: known by its header)")
+    p.add_argument("--steps", type=int, metavar="N", help="the true number of steps, counted while recording (one FILE)")
+    p.add_argument("--placement", metavar="P", help="where the phone was carried, e.g. front-pocket, belt (into the trace header)")
+    g = p.add_argument_group("generic CSV (any other app)")
+    g.add_argument("--time-col", metavar="C", help="time column: header name or number from 1")
+    g.add_argument("--x-col", metavar="C", help="x acceleration column")
+    g.add_argument("--y-col", metavar="C", help="y acceleration column")
+    g.add_argument("--z-col", metavar="C", help="z acceleration column")
+    g.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s", help="unit of the time column (default s)")
+    g.add_argument("--accel-unit", choices=("m/s2", "g", "mg"), default="m/s2", help="unit of x, y, z (default m/s2)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
     p.add_argument("out", metavar="OUT.csv", help="trace file to write")
@@ -431,6 +624,15 @@ def _input_errors():
     )
 
 
+def _name_subparsers(parser):
+    # every (sub)command remembers its prog, for one-line errors about extra arguments
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in action.choices.values():
+                sp.set_defaults(_prog=sp.prog)
+                _name_subparsers(sp)
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP: end like Ctrl-C, so that every child process and temporary file goes too."""
 
@@ -456,7 +658,11 @@ def _end_with_signals():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _name_subparsers(parser)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        prog = getattr(args, "_prog", parser.prog)
+        parser.exit(EXIT_BAD_INPUT, f"{prog}: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)\n")
     _end_with_signals()
     try:
         return args.func(args)
@@ -469,12 +675,24 @@ def main(argv=None):
         return 0
     except Exception as e:
         if isinstance(e, _input_errors()):
-            print(f"stepclip: {e}", file=sys.stderr)
+            print(f"stepclip: {_one_line(e)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(e, OSError):  # a file or folder that cannot be read or written
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"stepclip: {where}{e.strerror or e}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if isinstance(e, RuntimeError):
-            print(f"stepclip: {e}", file=sys.stderr)
+            print(f"stepclip: {_one_line(e)}", file=sys.stderr)
             return 1
-        raise
+        if os.environ.get("STEPCLIP_DEBUG"):
+            raise
+        print(f"stepclip: unexpected error ({e.__class__.__name__}: {_one_line(e)}); "
+              "STEPCLIP_DEBUG=1 shows the details, please report them", file=sys.stderr)
+        return 1
+
+
+def _one_line(e):
+    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":

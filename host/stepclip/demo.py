@@ -1,11 +1,14 @@
 """stepclip demo: the whole workflow on an emulated device, with synthetic walking.
 
-Three weeks of a plausible start of the walking plan (a baseline week around
-3,000 steps a day, then +500 a week, with one missed day) are walked by a
-synthetic person wearing the emulated stepclip: each day the real firmware,
-under the MicroPython unix port, counts that day's walks and keeps its records
-in its (emulated) flash. Then the device is plugged in: `sync` reads it over its
-pseudo-terminal into a temporary database, and the report and chart follow.
+Nearly three weeks of a plausible start of the walking plan (a baseline week
+around 3,000 steps a day, then +500 a week, with one day the clip was forgotten
+on the table) are walked by a synthetic person wearing the emulated stepclip:
+each day the real firmware, under the MicroPython unix port, counts that day's
+walks and keeps its records in its (emulated) flash. Then the device is plugged
+in: `sync` reads it over its pseudo-terminal into a temporary database; the
+person marks the forgotten day as not worn (`stepclip day DATE --not-worn`: the
+firmware does not send wear time yet), and the report, the chart and the page
+to share with the therapist follow.
 """
 import tempfile
 from datetime import date, datetime, time, timedelta
@@ -13,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import emulator, synth
+from . import emulator, report, share, synth
 from .store import Database
 from .sync import sync
 
-DAYS = 21
+DAYS = 19  # today is the fifth day of week 2
 BASELINE = 3000
-MISSED_DAY = 17  # forgot the clip most of that day
+MISSED_DAY = 10  # in week 1: forgot the clip on the table most of that day
 
 
 def day_steps(rng, day_index):
@@ -67,26 +70,31 @@ def run(out_dir=None, today=None, say=print):
         say(f"  {day:%a %Y-%m-%d}  walked {tr.steps:>5,}  the device counted {counted:>5,}{note}")
 
     say("Plugging the device in and syncing over its serial port:")
-    emu = emulator.Emulator([], start=datetime.combine(today, time(20, 0)), flash=flash, device_id="e0000000de000001")
+    now = datetime.combine(today, time(20, 0))
+    emu = emulator.Emulator([], start=now, flash=flash, device_id="e0000000de000001")
     port = emu.start()
     try:
         with Database(db_path) as db:
-            result = sync(db, port)
+            result = sync(db, port, now=lambda: now)
             say(f"  {port}: {len(result.days_new)} days synced into {db_path}")
-            report_text, chart = _report(db, result.device_id, out, today)
+            forgot = first + timedelta(days=MISSED_DAY)
+            report.mark_day(db, forgot, False, now=now)
+            say(f"The clip lay on the table on {forgot:%a %Y-%m-%d}: `stepclip day {forgot.isoformat()} --not-worn` leaves it out")
+            report_text, chart, page = _report(db, out, today, now)
     finally:
         emu.close()
         work.cleanup()
     say("")
     say(report_text)
     say(f"chart: {chart}")
-    return {"db": str(db_path), "chart": str(chart), "walked": walked}
+    say(f"page to share with the therapist: {page}")
+    return {"db": str(db_path), "chart": str(chart), "page": str(page), "walked": walked}
 
 
-def _report(db, device_id, out, today):
-    from . import report
-
-    data = report.build(db, device_id, week=today, weeks=1, today=today)
+def _report(db, out, today, now):
+    data = report.build(db, weeks=2, today=today, now=now)
     chart = out / "stepclip-demo.png"
-    report.plot(db, device_id, chart, weeks=3, today=today)
-    return report.render(data), chart
+    report.plot(db, None, chart, weeks=3, today=today)
+    page = out / "stepclip-demo.html"
+    share.write_page(db, page, today=today, now=now)
+    return report.render(data), chart, page

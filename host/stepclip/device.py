@@ -9,6 +9,7 @@ is checked: its CRC, and for DAYS the number of record lines against the `n` of
 error handling: a pulled cable is retried (the port reopened), then reported in
 one line.
 """
+import os
 import time
 
 import serial
@@ -16,16 +17,20 @@ from serial.tools import list_ports
 
 from . import protocol as proto
 
+# What a serial call raises when the port fails (unplugged, its other end gone):
+# every call on an open port is inside a handler for these.
 try:
     import termios
 
-    PORT_ERRORS = (serial.SerialException, OSError, termios.error)  # termios: a pty or tty gone
+    PORT_ERRORS = (serial.SerialException, OSError, termios.error)  # termios.error: a pty whose other end died
 except ImportError:  # Windows
     PORT_ERRORS = (serial.SerialException, OSError)
 
 PICO_USB_ID = (0x2E8A, 0x0005)
 PROTOCOLS = (2,)  # protocol versions this host speaks
 GARBLED = "port in use or replies garbled (is another program, e.g. a serial terminal, reading it?)"
+# what a MicroPython REPL answers to a stepclip command: the board has no stepclip on it
+_REPL_SIGNS = (b">>>", b"Traceback (most recent call last)", b"NameError", b"MicroPython")
 
 
 class DeviceNotFound(Exception):
@@ -38,6 +43,10 @@ class NotStepclip(Exception):
 
 class OldFirmware(NotStepclip):
     """A stepclip whose firmware speaks an older protocol: `stepclip deploy` updates it."""
+
+    def __init__(self, message, version=None):
+        super().__init__(message)
+        self.version = version
 
 
 class DeviceTimeout(Exception):
@@ -99,15 +108,20 @@ def _try_open(path, timeout, retries, reasons):
 
 
 def describe(path, timeout=1.0):
-    """What is on a port, in a few words: 'stepclip fw 0.2.0, id e6614103e7...' or 'not a stepclip (...)'."""
+    """What is on a port, in a few words: 'stepclip fw 0.2.0, id e6614103e7...',
+    'stepclip with older firmware (protocol 1)', 'not a stepclip (...)', or why it
+    cannot be opened."""
     try:
         with Device(path, timeout=timeout, retries=1) as dev:
             info = dev.identify()
-    except OldFirmware:
-        return "stepclip with older firmware"
-    except (DeviceNotFound, NotStepclip, DeviceTimeout) as e:
-        reason = str(e).split(": ", 1)[-1]
-        return reason if reason.startswith("not a stepclip") else f"not a stepclip ({reason})"
+    except OldFirmware as e:
+        return "stepclip with older firmware" + (f" (protocol {e.version})" if e.version else "")
+    except NotStepclip as e:
+        if "answers like the REPL" in str(e):
+            return "not a stepclip: MicroPython's REPL answers (another project's board, or stepclip not installed)"
+        return "not a stepclip (no stepclip answer to ID)"
+    except (DeviceNotFound, DeviceTimeout, proto.ProtocolError) as e:
+        return str(e).split(": ", 1)[-1]
     return f"stepclip fw {info.get('fw')}, id {info.get('id')}"
 
 
@@ -126,18 +140,16 @@ class Device:
         self.retries = retries
         self.info = {}
         self.serial = None
+        self.heard = []  # the last raw lines received (to tell a bare MicroPython board)
         self._mangled = False  # a stepclip's reply arrived damaged or incomplete
+        self.last_error = None  # why the last try of a command failed
         self._open()
 
     def _open(self):
         try:
             self.serial = serial.Serial(self.port, 115200, timeout=self.timeout, write_timeout=self.timeout, exclusive=True)
         except PORT_ERRORS as e:
-            text = str(e)
-            if "exclusively lock" in text:
-                raise DeviceNotFound(f"{self.port}: in use by another program (another stepclip command?)") from None
-            reason = getattr(e, "strerror", None) or text.split(":")[-1].strip() or "cannot open"
-            raise DeviceNotFound(f"{self.port}: cannot open: {reason}") from None
+            raise DeviceNotFound(f"{self.port}: {_open_failure(self.port, e)}") from None
 
     def close(self):
         try:
@@ -163,6 +175,7 @@ class Device:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                self._heard(line)
                 raise DeviceTimeout("no reply")
             try:
                 self.serial.timeout = min(remaining, self.timeout)
@@ -170,7 +183,24 @@ class Device:
             except PORT_ERRORS as e:
                 raise self._gone(e) from None
             if line.endswith(b"\n"):
+                self._heard(line)
                 return line
+
+    def _drain(self, seconds=0.3):
+        """Keep what the port still says for a moment (after a reply that was not one)."""
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                self.serial.timeout = max(0.01, deadline - time.monotonic())
+                data = self.serial.read(4096)
+                for line in data.splitlines(keepends=True):
+                    self._heard(line)
+        except PORT_ERRORS:
+            pass
+
+    def _heard(self, line):
+        if line:
+            self.heard = self.heard[-7:] + [line[:200]]
 
     def _ask_once(self, line, patience):
         try:
@@ -242,12 +272,17 @@ class Device:
         stepclip whose replies arrive mangled."""
         try:
             lines = self.ask("ID")
-        except proto.ProtocolError:
-            if self._mangled:
-                raise
-            raise NotStepclip(f"{self.port}: not a stepclip device (it does not answer ID: {self.last_error})") from None
-        except (DeviceTimeout, proto.DeviceError) as e:
-            raise NotStepclip(f"{self.port}: not a stepclip device (it does not answer ID: {e})") from None
+        except (DeviceTimeout, proto.ProtocolError, proto.DeviceError) as e:
+            if self._mangled or isinstance(getattr(self, "last_error", None), PortGone):
+                raise  # a stepclip whose replies arrive damaged, or a pulled cable
+            self._drain()
+            if any(sign in raw for raw in self.heard for sign in _REPL_SIGNS):
+                raise NotStepclip(
+                    f"{self.port}: a board running MicroPython without stepclip on it (it answers like the REPL): "
+                    "run `stepclip deploy` to install stepclip"
+                ) from None
+            why = self.last_error if isinstance(e, proto.ProtocolError) else e
+            raise NotStepclip(f"{self.port}: not a stepclip device (it does not answer ID: {why})") from None
         info = proto.fields(lines[-1])
         if info.get("device") != "stepclip":
             raise NotStepclip(f"{self.port}: not a stepclip device (its ID reply has no device=stepclip)")
@@ -258,7 +293,8 @@ class Device:
         if version is not None and version < min(PROTOCOLS):
             raise OldFirmware(
                 f"{self.port}: this stepclip runs older firmware (protocol {version}; this host speaks "
-                f"{', '.join(map(str, PROTOCOLS))}): run `stepclip deploy` to update it"
+                f"{', '.join(map(str, PROTOCOLS))}): run `stepclip deploy` to update it",
+                version,
             )
         if version not in PROTOCOLS:
             raise NotStepclip(
@@ -288,3 +324,18 @@ class Device:
 
         lines = self.ask("DAYS" + ("" if since is None else f" {since}"), patience=self.timeout * 3, check=whole)
         return [proto.record(t) for t in lines[:-1]]
+
+
+def _open_failure(port, e):
+    """Why a port could not be opened, in words a person can act on."""
+    text = str(e)
+    if "exclusively lock" in text:
+        return "in use by another program (a serial terminal, mpremote, another stepclip?): close it and try again"
+    if port.startswith("/") and not os.path.exists(port):
+        return "cannot open: no such port (is the clip plugged in?)"
+    if os.path.isfile(port):
+        return "cannot open: not a serial port (it is a file)"
+    if os.path.isdir(port):
+        return "cannot open: not a serial port (it is a folder)"
+    reason = getattr(e, "strerror", None) or text.split(":")[-1].strip() or "cannot open"
+    return f"cannot open: {reason}"

@@ -4,9 +4,12 @@ The firmware (firmware/main.py with board_emulated) runs unchanged in a
 `micropython` process. Its LIS3DH is a register-level model fed with the device
 view of the given traces; its flash is littlefs in a file; its USB serial port is
 a pseudo-terminal that pyserial (and `stepclip`) opens like a real port. A Ctrl-C
-byte from the host reaches the firmware as KeyboardInterrupt, as on a Pico.
+byte from the host reaches the firmware as KeyboardInterrupt, as on a Pico: the
+app saves and stops at a REPL that mpremote can drive (`stepclip deploy`), until
+a soft reset (Ctrl-D) starts it again.
 """
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -24,6 +27,8 @@ from . import protocol as proto
 from . import trace as tracefile
 
 EPOCH_2000 = datetime(2000, 1, 1)
+FLASH_BLOCK = 4096  # board_emulated's littlefs block size, as on the Pico
+DEFAULT_ID = "e0000000c11b0001"  # board_emulated's device id without --id
 FILL_DAYS = os.path.join(os.path.dirname(__file__), "mpy", "fill_days.py")
 
 
@@ -31,14 +36,54 @@ def seconds_since_2000(when):
     return int((when - EPOCH_2000).total_seconds())
 
 
-def device_samples(traces):
-    """The traces' device views, one after another, as an (n, 3) int array."""
+def device_samples(traces, rate_hz=None):
+    """The traces' device views (at rate_hz, default config.RATE_HZ), one after another,
+    as an (n, 3) int array."""
     parts = []
     for tr in traces:
         if not isinstance(tr, tracefile.Trace):
             tr = tracefile.read(tr)
-        parts.append(sensor.device_view(tr).xyz)
+        parts.append(sensor.device_view(tr, rate_hz).xyz)
     return np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int32)
+
+
+class FlashError(ValueError):
+    """A --flash file that is not a stepclip flash image; str() is one line."""
+
+
+def check_flash(path):
+    """Refuse (FlashError) a file that exists but is not a stepclip flash image, so that
+    the emulated device never formats it. A stepclip flash image is littlefs v2 with
+    4096-byte blocks filling the file: littlefs's superblock (SPEC.md, "superblock")
+    has the magic "littlefs" at byte 8 of block 0 or 1, followed by a 4-byte tag and
+    the version, block size and block count (little-endian u32). A file that does not
+    exist is fine: the device formats a new one there."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(2 * FLASH_BLOCK)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise FlashError(f"--flash {path}: cannot read: {e.strerror or e}") from None
+    why = "it is empty" if not size else "no littlefs superblock in its first two blocks"
+    for b in (0, FLASH_BLOCK):
+        if head[b + 8 : b + 16] == b"littlefs":
+            version, block, count = np.frombuffer(head[b + 20 : b + 32], dtype="<u4").tolist()
+            if block == FLASH_BLOCK and count * block == size:
+                return
+            why = f"littlefs {version >> 16}.{version & 0xFFFF} with {count} blocks of {block} bytes in {size:,} bytes"
+            break
+    raise FlashError(
+        f"--flash {path}: not a stepclip flash image ({why}); it is left alone: give a new file name for a new flash"
+    )
+
+
+def check_id(text):
+    """A device id for the emulated board: 16 hex digits, like a Pico's flash id (lowercase)."""
+    if not re.fullmatch(r"[0-9a-fA-F]{16}", text or ""):
+        raise ValueError(f"--id: 16 hex digits like a Pico's flash id (e.g. e0000000c11b0002), not {text!r}")
+    return text.lower()
 
 
 def fill_days(flash, last_day, n):
@@ -57,14 +102,20 @@ def fill_days(flash, last_day, n):
 class Emulator:
     """One emulated device. Use start()/stop() (or `with`), or run_to_end()."""
 
-    def __init__(self, traces=(), start=None, clock_unset=False, speed=1.0, flash=None, device_id=None, firmware_dir=None, heapsize=None):
+    def __init__(self, traces=(), start=None, clock_unset=False, speed=1.0, flash=None, device_id=None, firmware_dir=None, heapsize=None, rate_hz=None):
+        """traces: Trace objects or trace files; flash: a flash image file to keep (FlashError
+        if it exists and is not one); device_id: 16 hex digits (ValueError if not); rate_hz:
+        the firmware's sensor rate, one of sensor.DEVICE_RATES_HZ (default config.RATE_HZ)."""
+        if flash:
+            check_flash(flash)
+        self.device_id = check_id(device_id) if device_id else None
+        self.rate_hz = sensor.check_device_rate(rate_hz) if rate_hz else None
         self.tmp = tempfile.TemporaryDirectory(prefix="stepclip-emu-")
         self.samples_path = os.path.join(self.tmp.name, "samples.bin")
-        detector.samples_file(device_samples(traces), self.samples_path)
+        detector.samples_file(device_samples(traces, self.rate_hz), self.samples_path)
         self.flash = flash or os.path.join(self.tmp.name, "flash.img")
         self.start_s = None if clock_unset else seconds_since_2000(start or datetime.now())
         self.speed = speed
-        self.device_id = device_id
         self.firmware_dir = str(firmware_dir or detector.FIRMWARE_DIR)
         self.heapsize = heapsize
         self.proc = None
@@ -84,6 +135,8 @@ class Emulator:
             cmd += ["--start", str(self.start_s)]
         if self.device_id:
             cmd += ["--id", self.device_id]
+        if self.rate_hz:
+            cmd += ["--rate", str(self.rate_hz)]
         if run_to_end:
             cmd += ["--run-to-end", "--still-ms", str(int(detector.STILL_AFTER_S * 1000))]
         else:
@@ -190,8 +243,13 @@ class Emulator:
                 pass
 
     def interrupt(self, timeout=5):
-        """Ctrl-C: the firmware saves its state and stops; returns its exit status."""
+        """Ctrl-C, then the host side goes: the firmware saves its state and stops at its
+        REPL, which ends with its input; returns its exit status."""
         self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
         return self.proc.wait(timeout)
 
     def stderr(self):

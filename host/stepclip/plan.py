@@ -22,6 +22,22 @@ The rules (from ../shared/reference/walking-plan.md and issue 4):
   steps >= the goal.
 - Streak: consecutive met weeks, counting back from the last complete week (one
   whose last day is before today); the running week does not count yet.
+- Worn days (issue 10): a day counts for the plan (its average, days met and
+  the baseline) only when the clip was worn enough: at least WORN_HOURS hours of
+  wear time, as the device measured it. Ten hours is the usual rule of
+  accelerometer research for a valid day (Troiano et al. 2008, NHANES; Tudor-Locke
+  et al.): a day with less wear misses steps that were walked, so it would pull
+  the average below what the person really walks. A clip forgotten on a table
+  shows at most about an hour (the device's hold after the last movement). A day
+  without wear data (older firmware), a day whose data is not final yet (today,
+  or last synced before it ended) counts as worn; a day marked by hand counts as
+  the mark says. Such days are passed to these functions by leaving the
+  not-worn days out of `daily`.
+- Flare-ups: a plan decision given during week k sets week k+1's goal: "hold"
+  keeps week k's goal, "step-back" goes one step (500) below it (last week's
+  goal in the usual ramp; never below STEP_UP), "resume" cancels an earlier
+  decision that week (the latest decision in a week counts). The ramp then
+  carries on from that goal.
 """
 import math
 from dataclasses import asdict, dataclass, field
@@ -33,6 +49,8 @@ AGE_THRESHOLD = 60  # from this age, the lower target
 TARGET_UNDER_60 = 8000
 TARGET_FROM_60 = 6000
 WEEK = 7
+WORN_HOURS = 10  # wear time a day needs to count for the plan (see above)
+EVENTS = ("hold", "step-back", "resume")
 
 # limits for values the user sets (checked by check_settings)
 AGE_RANGE = (1, 120)
@@ -79,6 +97,7 @@ class Week:
     met: "bool | None"  # None when there is no goal
     days_met: int
     complete: bool  # the week's last day is before today
+    event: "str | None" = None  # plan decision given in this week (hold, step-back, resume)
 
     def as_dict(self):
         d = asdict(self)
@@ -121,19 +140,23 @@ def baseline_from(daily, start):
     return _round_half_up(_mean(days)), len(days)
 
 
-def resolve(settings, daily, today=None):
+def resolve(settings, daily, today=None, first_day=None):
     """The Plan from the user's settings {age, target, baseline, start} (any may be
-    None; start a date or ISO string) and the data {date: steps}."""
+    None; start a date or ISO string) and the data {date: steps} of the days that
+    count (worn). Without a start set, the plan starts on `first_day` (the first
+    day with data, worn or not; default: the first day of `daily`)."""
     settings = settings or {}
     age, target, baseline, start = (settings.get(k) for k in ("age", "target", "baseline", "start"))
     if isinstance(start, str):
         start = date.fromisoformat(start)
     target, target_source, target_note = target_for(age, target)
     notes = [target_note]
+    if first_day is None and daily:
+        first_day = min(daily)
     if start is not None:
         start_source = "set"
-    elif daily:
-        start, start_source = min(daily), "first data"
+    elif first_day is not None:
+        start, start_source = first_day, "first data"
     else:
         start_source = "none"
     if baseline is not None:
@@ -198,13 +221,37 @@ def summarize_week(index, start, goal, daily, today):
     return Week(index, start, end, goal, len(steps), avg, met, days_met, complete)
 
 
-def weeks(plan, daily, until, first=None, today=None):
+def week_events(plan, events):
+    """{week index: kind} from plan decisions [{"date", "kind"}...] in the order
+    they were given: the latest decision in each week."""
+    out = {}
+    if plan.start is None:
+        return out
+    for e in events or ():
+        day = e["date"] if isinstance(e["date"], date) else date.fromisoformat(e["date"])
+        out[week_index(plan, day)] = e["kind"]
+    return out
+
+
+def following_goal(plan, week, event=None):
+    """The goal of the week after `week` (which has a goal): held, stepped back,
+    or by the usual rule (500 up if met, capped at the target; else the same)."""
+    if event == "hold":
+        return week.goal
+    if event == "step-back":
+        return max(STEP_UP, week.goal - STEP_UP)
+    return min(plan.target, week.goal + STEP_UP) if week.met else week.goal
+
+
+def weeks(plan, daily, until, first=None, today=None, events=None):
     """Weeks from the plan start (or from week index `first`, which may be negative
     for weeks before the start) through the week holding `until`. A week is
     `complete` when its last day is before `today` (default: until); a running
-    week counts its days with data so far."""
+    week counts its days with data so far. `events` is {week index: decision}
+    (week_events)."""
     if plan.start is None:
         return []
+    events = events or {}
     today = until if today is None else today
     last = week_index(plan, until)
     lo = 0 if first is None else first
@@ -215,13 +262,15 @@ def weeks(plan, daily, until, first=None, today=None):
             goal = None
         elif k == 1 or goal is None:
             goal = first_goal(plan)
-        elif out[-1].met:
-            goal = min(plan.target, goal + STEP_UP)
-        out.append(summarize_week(k, week_start(plan, k), goal, daily, today))
+        else:
+            goal = following_goal(plan, out[-1], events.get(k - 1))
+        w = summarize_week(k, week_start(plan, k), goal, daily, today)
+        w.event = events.get(k)
+        out.append(w)
     return [w for w in out if w.index >= lo]
 
 
-def goal_for(plan, daily, day):
+def goal_for(plan, daily, day, events=None):
     """The daily goal on `day` (None in the baseline week, before the start, or
     without a baseline). It depends only on the weeks before day's week; for a day
     weeks ahead, the weeks in between count as they are in `daily` (no data: not
@@ -229,33 +278,65 @@ def goal_for(plan, daily, day):
     k = week_index(plan, day)
     if k is None or k < 1:
         return None
-    return weeks(plan, daily, day)[-1].goal
+    return weeks(plan, daily, day, events=events)[-1].goal
 
 
-def next_goal(plan, daily, today, week_of=None):
+def next_goal(plan, daily, today, week_of=None, events=None):
     """The goal of the week after the one holding `week_of` (default: today), as a
     dict: index, start (ISO), goal (if that week's goal is met), goal_if_missed,
-    decided (the week is over, or both are the same: then goal is the goal),
-    this_goal (that week's goal). None when there is no start yet."""
+    decided (the week is over, or both are the same, or a hold or step-back
+    decided it: then goal is the goal), this_goal (that week's goal), event (the
+    decision given in that week, or None). None when there is no start yet."""
     if plan.start is None:
         return None
+    events = events or {}
     day = today if week_of is None else week_of
     k = week_index(plan, day) + 1
     start = week_start(plan, max(k, 0)).isoformat()
+    out = {"index": k, "start": start, "goal": None, "goal_if_missed": None, "decided": False, "this_goal": None, "event": None}
     if k <= 0:  # before the start: the plan starts with its baseline week
-        return {"index": 0, "start": start, "goal": None, "goal_if_missed": None, "decided": True, "this_goal": None}
-    cur = weeks(plan, daily, day, first=k - 1, today=today)[-1]
+        out.update(index=0, decided=True)
+        return out
+    cur = weeks(plan, daily, day, first=k - 1, today=today, events=events)[-1]
     if k == 1:
         g = first_goal(plan)
         decided = plan.baseline_source == "set" or cur.complete or g == plan.target
-        return {"index": 1, "start": start, "goal": g, "goal_if_missed": g, "decided": decided and g is not None, "this_goal": None}
+        out.update(goal=g, goal_if_missed=g, decided=decided and g is not None)
+        return out
     if cur.goal is None:  # no baseline yet
-        return {"index": k, "start": start, "goal": None, "goal_if_missed": None, "decided": False, "this_goal": None}
+        return out
+    out.update(this_goal=cur.goal, event=cur.event)
+    if cur.event in ("hold", "step-back"):
+        g = following_goal(plan, cur, cur.event)
+        out.update(goal=g, goal_if_missed=g, decided=True)
+        return out
     up = min(plan.target, cur.goal + STEP_UP)
     if cur.complete or up == cur.goal:
         g = up if cur.met else cur.goal
-        return {"index": k, "start": start, "goal": g, "goal_if_missed": g, "decided": True, "this_goal": cur.goal}
-    return {"index": k, "start": start, "goal": up, "goal_if_missed": cur.goal, "decided": False, "this_goal": cur.goal}
+        out.update(goal=g, goal_if_missed=g, decided=True)
+        return out
+    out.update(goal=up, goal_if_missed=cur.goal)
+    return out
+
+
+def day_counts(wear_minutes, mark=None, final=True):
+    """(counts, why) for a day with data: does it count for the plan?
+
+    wear_minutes: minutes worn that day (None: no wear data); mark: True/False
+    when the person marked the day worn/not worn by hand (wins), else None;
+    final: the day is over and was synced after it ended (a running or partly
+    synced day counts: its wear is not known yet). why is "marked worn",
+    "marked not worn", "worn" (enough wear time), "not worn enough", "no wear
+    data" or "so far"."""
+    if mark is not None:
+        return bool(mark), "marked worn" if mark else "marked not worn"
+    if wear_minutes is None:
+        return True, "no wear data"
+    if not final:
+        return True, "so far"
+    if wear_minutes >= 60 * WORN_HOURS:
+        return True, "worn"
+    return False, "not worn enough"
 
 
 def streak(weeks_list):

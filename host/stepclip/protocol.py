@@ -51,8 +51,10 @@ def fields(text):
 def record(text):
     """A DAY or UPTIME line (protocol 2) as (kind, dict with ints); ProtocolError if malformed.
 
-    DAY: {"date", "epoch", "boot", "seq", "steps", "brisk", "overruns", "hours"[24]};
-    UPTIME: the same with "uptime_day" instead of "date"."""
+    DAY: {"date", "epoch", "boot", "seq", "steps", "brisk", "overruns", "hours"[24], "wear"};
+    UPTIME: the same with "uptime_day" instead of "date". "wear" is the minutes
+    worn in each of the 24 hours (0-60 each) when the line has a wear= field,
+    else None (firmware without wear time)."""
     kind = text.split(" ", 1)[0]
     f = fields(text)
     try:
@@ -72,10 +74,13 @@ def record(text):
             rec = {"uptime_day": int(f["day"]), **rec}
         else:
             raise KeyError(kind)
+        rec["wear"] = [int(v) for v in f["wear"].split(",")] if "wear" in f else None
     except (KeyError, ValueError):
         raise ProtocolError(f"malformed record: {text[:80]}") from None
     if len(rec["hours"]) != 24:
         raise ProtocolError(f"record without 24 hours: {text[:80]}")
+    if rec["wear"] is not None and (len(rec["wear"]) != 24 or not all(0 <= m <= 60 for m in rec["wear"])):
+        raise ProtocolError(f"record whose wear is not 24 hours of 0-60 minutes: {text[:80]}")
     return kind, rec
 
 

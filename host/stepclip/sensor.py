@@ -27,6 +27,8 @@ from stepclip_firmware import config
 from .trace import Trace
 
 __all__ = [
+    "DEVICE_RATES_HZ",
+    "check_device_rate",
     "SENSITIVITY_MG",
     "sensitivity",
     "quantize",
@@ -34,6 +36,8 @@ __all__ = [
     "uniform_grid",
     "resample",
     "device_view",
+    "NOISE_DENSITY_UG",
+    "on_a_table",
 ]
 
 #: LIS3DH sensitivity in mg/digit, keyed by (full scale in g, resolution in bits).
@@ -45,6 +49,25 @@ SENSITIVITY_MG: dict[tuple[int, int], int] = {
     (8, 12): 4, (8, 10): 16, (8, 8): 64,
     (16, 12): 12, (16, 10): 48, (16, 8): 192,
 }
+
+#: Device rates (Hz) the step counter can be set to: the LIS3DH's output data
+#: rates in normal mode (datasheet DocID17530, CTRL_REG1 ODR: 1, 10, 25, 50, 100,
+#: 200, 400 Hz; the 1.344 kHz and low-power-only rates are left out) at which the
+#: firmware works.  1 Hz is left out too: it cannot see steps (its Nyquist
+#: frequency, 0.5 Hz, is below the 1-3 Hz step rhythm).  From 10 to 400 Hz every
+#: detector intermediate stays within +-2**30 (tests/test_int_range.py) and the
+#: 25-sample FIFO watermark fits the 32-sample FIFO (a wake every 2.5 s at 10 Hz,
+#: every 62.5 ms at 400 Hz).  A recording's own rate (the Bangle.js traces' 12.5
+#: Hz) is not a device setting and is not limited by this list.
+DEVICE_RATES_HZ = (10, 25, 50, 100, 200, 400)
+_LIS3DH_RATES_HZ = (1,) + DEVICE_RATES_HZ
+#: LIS3DH noise density, micro-g per root hertz (ST datasheet DocID17530,
+#: table 4, "noise density", high-resolution mode).
+NOISE_DENSITY_UG = 220
+#: Typical zero-g offset of a LIS3DH, mg per axis (datasheet table 4, TyOff +-40 mg).
+ZERO_G_OFFSET_MG = 40
+#: Zero-g level change with temperature, mg per degree C (datasheet table 4, TCOff +-0.5).
+OFFSET_DRIFT_MG_PER_C = 0.5
 
 #: Largest numerator/denominator accepted for the resampling ratio.
 MAX_RATIO_TERM = 1000
@@ -67,6 +90,22 @@ def sensitivity(range_g, bits) -> int:
             f"unsupported LIS3DH setting: range +-{range_g} g, {bits}-bit "
             f"(range must be 2, 4, 8 or 16; bits 8, 10 or 12)"
         ) from None
+
+
+def check_device_rate(rate_hz) -> int:
+    """The device rate as an int Hz if it is one of DEVICE_RATES_HZ; ValueError (one line) if not."""
+    choices = ", ".join(str(r) for r in DEVICE_RATES_HZ[:-1]) + f" or {DEVICE_RATES_HZ[-1]} Hz"
+    try:
+        rate = float(rate_hz)
+    except (TypeError, ValueError):
+        raise ValueError(f"device rate must be a number of Hz ({choices}), not {rate_hz!r}") from None
+    if rate in DEVICE_RATES_HZ:
+        return int(rate)
+    if rate in _LIS3DH_RATES_HZ:
+        raise ValueError(f"device rate {rate:g} Hz: the LIS3DH has it, but it is too slow to see steps "
+                         f"(the step rhythm is 1-3 Hz); choose {choices}")
+    raise ValueError(f"device rate {rate:g} Hz: the LIS3DH has no such rate in normal mode; choose {choices} "
+                     "(a recording's own rate, such as the Bangle.js 12.5 Hz, needs no option)")
 
 
 def quantize(mg, range_g, bits) -> np.ndarray:
@@ -120,29 +159,41 @@ def uniform_grid(t_ms, xyz, step, rate_hz):
     otherwise each axis is linearly interpolated onto the grid and each step
     mark moves to its nearest grid sample.
     """
-    t = np.asarray(t_ms, dtype=np.float64)
-    xyz = np.asarray(xyz, dtype=np.float64)
-    n = t.size
-    if n < 2:
-        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
+    xyz = np.asarray(xyz)
+    slots = _grid_slots(t_ms, rate_hz)
+    out = np.empty((len(xyz) if slots is None else int(slots[-1]) + 1, 3), dtype=np.float64)
+    for a in range(3):
+        out[:, a] = _axis_on_grid(t_ms, xyz[:, a], slots, rate_hz)
+    return out, _steps_on_grid(step, slots), len(out) - len(xyz)
+
+
+def _grid_slots(t_ms, rate_hz):
+    """The grid slot (int64) of each sample, or None when each sample has its own slot in turn."""
+    t = np.asarray(t_ms)
+    if t.size < 2:
+        return None
     dt = np.diff(t)
     if np.any(dt <= 0):
         i = int(np.argmax(dt <= 0)) + 1
         raise ValueError(f"t_ms must be strictly increasing (sample {i}: {t[i - 1]:g} -> {t[i]:g})")
-    period = 1000.0 / rate_hz
-    k = np.rint((t - t[0]) / period).astype(np.int64)
-    if np.all(np.diff(k) == 1):  # every sample has its own grid slot: no gap
-        return xyz.copy(), (None if step is None else np.asarray(step).copy()), 0
-    m = int(k[-1]) + 1
-    grid = t[0] + np.arange(m) * period
-    out = np.empty((m, 3), dtype=np.float64)
-    for a in range(3):
-        out[:, a] = np.interp(grid, t, xyz[:, a])
-    new_step = None
-    if step is not None:
-        new_step = np.bincount(k, weights=np.asarray(step, dtype=np.float64), minlength=m)
-        new_step = np.rint(new_step).astype(np.int64)
-    return out, new_step, m - n
+    k = np.rint((t - t[0]) / (1000.0 / rate_hz)).astype(np.int64)
+    return None if np.all(np.diff(k) == 1) else k
+
+
+def _axis_on_grid(t_ms, values, slots, rate_hz):
+    """One axis on the grid as float64: a copy, or linear interpolation where samples are missing."""
+    if slots is None:
+        return np.array(values, dtype=np.float64)
+    t = np.asarray(t_ms, dtype=np.float64)
+    grid = t[0] + np.arange(int(slots[-1]) + 1) * (1000.0 / rate_hz)
+    return np.interp(grid, t, np.asarray(values, dtype=np.float64))
+
+
+def _steps_on_grid(step, slots):
+    if step is None or slots is None:
+        return None if step is None else np.asarray(step).copy()
+    new_step = np.bincount(slots, weights=np.asarray(step, dtype=np.float64), minlength=int(slots[-1]) + 1)
+    return np.rint(new_step).astype(np.int64)
 
 
 def resample(xyz, src_rate, dst_rate):
@@ -189,12 +240,19 @@ def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
     src_rate = _check_rate(trace.rate_hz, "trace rate_hz")
     up, down = resample_factors(src_rate, rate)
 
-    xyz, step, n_filled = uniform_grid(trace.t_ms, trace.xyz, trace.step, src_rate)
-    out_xyz = resample(xyz, src_rate, rate)
+    # one axis at a time, so that a long trace needs one float64 column at a time
+    slots = _grid_slots(trace.t_ms, src_rate)
+    n_filled = 0 if slots is None else int(slots[-1]) + 1 - len(trace.t_ms)
+    axes = []
+    for a in range(3):
+        col = _axis_on_grid(trace.t_ms, trace.xyz[:, a], slots, src_rate)
+        axes.append(quantize(resample(col[:, None], src_rate, rate)[:, 0], range_g, bits))
+        del col
+    out_xyz = np.column_stack(axes)
     n_out = out_xyz.shape[0]
     out_step = None
-    if step is not None:
-        out_step = _resample_steps(step, up, down, n_out).astype(np.int32)
+    if trace.step is not None:
+        out_step = _resample_steps(_steps_on_grid(trace.step, slots), up, down, n_out).astype(np.int32)
 
     t0 = int(trace.t_ms[0]) if len(trace.t_ms) else 0
     t_ms = t0 + np.rint(np.arange(n_out) * (1000.0 / rate)).astype(np.int64)
@@ -211,8 +269,57 @@ def device_view(trace: Trace, rate_hz=None, range_g=None, bits=None) -> Trace:
     return Trace(
         rate_hz=rate,
         t_ms=t_ms,
-        xyz=quantize(out_xyz, range_g, bits).reshape(-1, 3),
+        xyz=out_xyz.reshape(-1, 3),
         step=out_step,
         meta=meta,
         path=trace.path,
+    )
+
+
+def on_a_table(seconds, rate_hz=None, range_g=None, bits=None, noise_ug=NOISE_DENSITY_UG,
+               degrees_per_hour=2.0, seed=0) -> Trace:
+    """A clip lying on a table: what its LIS3DH reports, as a synthetic device view.
+
+    Gravity (1 g) in a random direction (the clip on its back, side or edge), a
+    zero-g offset per axis drawn within +-ZERO_G_OFFSET_MG, white noise of
+    ``noise_ug`` micro-g per root hertz over the sensor's bandwidth (half its
+    output rate: 0.78 mg rms per axis at 25 Hz and 220 ug/sqrt(Hz)), and a slow
+    offset drift of OFFSET_DRIFT_MG_PER_C for a room warming or cooling by
+    ``degrees_per_hour``; then quantized to the sensor's digits at ``range_g`` and
+    ``bits`` (defaults: the firmware's settings). Nothing moves it. Returns a
+    Trace of int32 milli-g, labelled synthetic, with 0 true steps. Raises
+    ValueError for a bad rate, range or resolution, or seconds <= 0.
+    """
+    rate = _check_rate(config.RATE_HZ if rate_hz is None else rate_hz, "device rate")
+    range_g = config.RANGE_G if range_g is None else range_g
+    bits = config.RESOLUTION_BITS if bits is None else bits
+    sens = sensitivity(range_g, bits)
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds!r}")
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * rate))
+    direction = rng.normal(size=3)
+    gravity = 1000.0 * direction / np.linalg.norm(direction)
+    offset = rng.uniform(-ZERO_G_OFFSET_MG, ZERO_G_OFFSET_MG, size=3)
+    t_s = np.arange(n) / rate
+    drift = np.outer(t_s / 3600.0 * degrees_per_hour * OFFSET_DRIFT_MG_PER_C, rng.choice([-1.0, 1.0], size=3))
+    sigma_mg = noise_ug / 1000.0 * math.sqrt(rate / 2.0)
+    mg = gravity + offset + drift + rng.normal(scale=sigma_mg, size=(n, 3))
+    meta = {
+        "stepclip-trace": "1",
+        "rate_hz": _fmt_hz(rate),
+        "units": "mg",
+        "placement": "table",
+        "activity": "lying on a table (sensor noise only)",
+        "steps": "0",
+        "source": f"synthetic (stepclip sensor.on_a_table, seed {seed}): LIS3DH noise {noise_ug:g} ug/sqrt(Hz), "
+                  f"{sigma_mg:.2f} mg rms per axis",
+        "device_view": f"{_fmt_hz(rate)} Hz, +-{int(range_g)} g, {int(bits)}-bit ({sens} mg/digit)",
+    }
+    return Trace(
+        rate_hz=rate,
+        t_ms=np.rint(t_s * 1000.0).astype(np.int64),
+        xyz=quantize(mg, range_g, bits).reshape(-1, 3),
+        step=None,
+        meta=meta,
     )

@@ -3,14 +3,14 @@
 Default file: the user data directory (platformdirs), e.g.
 ~/.local/share/stepclip/stepclip.db; `--db FILE` or STEPCLIP_DB override it.
 
-A day is the sum of its records per boot (day_pieces; the devices send one
-record per date and boot, protocol 2): the days table holds those sums. A
+A day is the sum of its records per boot (day_pieces: the devices send one
+record per date and boot, protocol 2), and the days table holds those sums. A
 boot's record is merged by the rule "a boot's count never goes down": the host
 keeps the larger of what it holds and what the device sends, so steps that a
 device lost in a power cut after a sync stay. Records of the same boot are
-named by (epoch, boot), unique over a device's life (firmware/store.py).
-Boot start times are stored in UTC; steps counted with the clock unset are
-placed on local dates and hours only when read (daily()).
+named by (epoch, boot), unique over a device's life (firmware/store.py). Boot
+start times are stored in UTC; steps counted with the clock unset are placed on
+local dates and hours only when read (daily()).
 """
 import os
 import sqlite3
@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-SCHEMA_VERSION = 2
-
-# Each step brings the schema from version i to i + 1 (MIGRATIONS[i]).
+# Each step brings the schema from version i to i + 1 (MIGRATIONS[i]); a step is
+# a name and its SQL statements (";"-separated, so no ";" in their comments),
+# then optionally a method of Database to run, all in one transaction.
 MIGRATIONS = [
-    """
+    ("initial", """
     CREATE TABLE devices (
         id TEXT PRIMARY KEY,
         first_sync TEXT NOT NULL,
@@ -59,51 +59,96 @@ MIGRATIONS = [
         device TEXT PRIMARY KEY,
         age INTEGER, target INTEGER, baseline INTEGER, start TEXT
     );
-    """,
-    # -> 2: records per boot (issue 9). One step: renumber it freely when merging.
-    ("""
+    """),
+    ("wear time", """
+    -- minutes the clip was worn, per hour of the record (24 comma-separated
+    -- numbers, 0-60), NULL when the device sent no wear data (older firmware)
+    ALTER TABLE days ADD COLUMN wear_hours TEXT;
+    ALTER TABLE uptime ADD COLUMN wear_hours TEXT
+    """),
+    ("persons", """
+    -- the walking plan belongs to a person, and devices are attached to a person
+    CREATE TABLE persons (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        age INTEGER, target INTEGER, baseline INTEGER, start TEXT
+    );
+    ALTER TABLE devices ADD COLUMN person INTEGER REFERENCES persons(id);
+    -- every device keeps its plan: the most recently synced device's wearer is
+    -- "me", every other device's wearer is named after the device
+    INSERT INTO persons (name, age, target, baseline, start)
+        SELECT CASE WHEN d.id = (SELECT id FROM devices ORDER BY last_sync DESC, id LIMIT 1) THEN 'me' ELSE d.id END,
+               p.age, p.target, p.baseline, p.start
+        FROM devices d LEFT JOIN plans p ON p.device = d.id ORDER BY d.last_sync DESC, d.id;
+    INSERT INTO persons (name) SELECT 'me' WHERE NOT EXISTS (SELECT 1 FROM persons);
+    UPDATE devices SET person = (SELECT p.id FROM persons p WHERE p.name = CASE
+        WHEN devices.id = (SELECT id FROM devices ORDER BY last_sync DESC, id LIMIT 1) THEN 'me' ELSE devices.id END);
+    DROP TABLE plans;
+    -- a day marked by hand: worn (1) or not worn (0), whatever the wear data says
+    CREATE TABLE day_marks (
+        person INTEGER NOT NULL REFERENCES persons(id),
+        date TEXT NOT NULL,
+        worn INTEGER NOT NULL,
+        marked TEXT NOT NULL,
+        PRIMARY KEY (person, date)
+    );
+    -- plan history: hold, step-back or resume, given on a date: it decides the
+    -- goal of the week after that date's plan week (the latest in a week wins)
+    CREATE TABLE plan_events (
+        id INTEGER PRIMARY KEY,
+        person INTEGER NOT NULL REFERENCES persons(id),
+        date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        made TEXT NOT NULL
+    )
+    """),
+    ("records per boot", """
     -- a day's record of one boot (epoch, boot), days holds their sums. Rows of
-    -- schema 1 become the whole-day record of epoch 0, boot 0. misdated: dated
-    -- after the computer's date at the sync (the device's clock was wrong), kept, not counted.
-    -- (No semicolons in these comments: the statements are split at them.)
+    -- the days table before become the whole-day record of epoch 0, boot 0.
+    -- misdated: dated after the computer's date at the sync (the device's clock
+    -- was wrong), kept, not counted
     CREATE TABLE day_pieces (
         device TEXT NOT NULL REFERENCES devices(id),
         date TEXT NOT NULL,
         epoch INTEGER NOT NULL, boot INTEGER NOT NULL,
         steps INTEGER NOT NULL, brisk INTEGER NOT NULL, overruns INTEGER NOT NULL,
-        hours TEXT NOT NULL,
+        hours TEXT NOT NULL, wear_hours TEXT,
         misdated INTEGER NOT NULL DEFAULT 0,
         synced TEXT NOT NULL,
         PRIMARY KEY (device, date, epoch, boot)
     );
-    INSERT INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, synced)
-        SELECT device, date, 0, 0, steps, brisk, overruns, hours, synced FROM days;
-    CREATE TABLE uptime_2 (
+    INSERT INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, wear_hours, synced)
+        SELECT device, date, 0, 0, steps, brisk, overruns, hours, wear_hours, synced FROM days;
+    -- uptime and boots are keyed by (epoch, boot) too: epoch 0 for the rows before
+    CREATE TABLE uptime_by_epoch (
         device TEXT NOT NULL REFERENCES devices(id),
         epoch INTEGER NOT NULL, boot INTEGER NOT NULL, uptime_day INTEGER NOT NULL,
         steps INTEGER NOT NULL, brisk INTEGER NOT NULL, overruns INTEGER NOT NULL,
-        hours TEXT NOT NULL,
+        hours TEXT NOT NULL, wear_hours TEXT,
         synced TEXT NOT NULL,
         PRIMARY KEY (device, epoch, boot, uptime_day)
     );
-    INSERT INTO uptime_2 SELECT device, 0, boot, uptime_day, steps, brisk, overruns, hours, synced FROM uptime;
+    INSERT INTO uptime_by_epoch SELECT device, 0, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, synced FROM uptime;
     DROP TABLE uptime;
-    ALTER TABLE uptime_2 RENAME TO uptime;
-    -- started: UTC, ISO 8601 with +00:00 (schema 1 kept naive local times)
-    CREATE TABLE boots_2 (
+    ALTER TABLE uptime_by_epoch RENAME TO uptime;
+    -- started: UTC, ISO 8601 with +00:00 (it was the computer's local time, converted below)
+    CREATE TABLE boots_by_epoch (
         device TEXT NOT NULL REFERENCES devices(id),
         epoch INTEGER NOT NULL, boot INTEGER NOT NULL,
         started TEXT NOT NULL,
         PRIMARY KEY (device, epoch, boot)
     );
-    INSERT INTO boots_2 SELECT device, 0, boot, started FROM boots;
+    INSERT INTO boots_by_epoch SELECT device, 0, boot, started FROM boots;
     DROP TABLE boots;
-    ALTER TABLE boots_2 RENAME TO boots;
+    ALTER TABLE boots_by_epoch RENAME TO boots;
     -- the sync cursor: the device's epoch and the last close number stored
     ALTER TABLE devices ADD COLUMN cursor_epoch INTEGER;
     ALTER TABLE devices ADD COLUMN cursor_seq INTEGER
     """, "_boot_starts_to_utc"),
 ]
+SCHEMA_VERSION = len(MIGRATIONS)
+DEFAULT_PERSON = "me"
+HOURS = 24
 
 
 class DatabaseError(Exception):
@@ -120,8 +165,15 @@ def default_path():
 
 
 class Database:
-    def __init__(self, path=None, timeout=2.0):
+    """The SQLite database at `path` (default: default_path()), opened and migrated
+    to SCHEMA_VERSION. With create=False a file that does not exist is refused
+    (DatabaseError) instead of made; `created` says whether this open made it."""
+
+    def __init__(self, path=None, timeout=2.0, create=True):
         self.path = Path(path) if path else default_path()
+        self.created = not self.path.exists()
+        if self.created and not create:
+            raise DatabaseError(f"{self.path}: no database there (`stepclip sync` makes one; check --db or STEPCLIP_DB)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
@@ -151,18 +203,15 @@ class Database:
             return
         with self.transaction():
             for step in range(version, SCHEMA_VERSION):  # (executescript would commit: one by one)
-                parts = MIGRATIONS[step]
-                for part in parts if isinstance(parts, tuple) else (parts,):
-                    if part.startswith("_"):  # a method of this class
-                        getattr(self, part)()
-                        continue
-                    for statement in part.split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
+                for statement in MIGRATIONS[step][1].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                for method in MIGRATIONS[step][2:]:
+                    getattr(self, method)()
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _boot_starts_to_utc(self):
-        # schema 1 stored boot starts in the computer's local time, without a zone
+        # boot starts were stored in the computer's local time, without a zone
         rows = self.db.execute("SELECT device, epoch, boot, started FROM boots").fetchall()
         for device, epoch, boot, started in rows:
             self.db.execute(
@@ -191,7 +240,8 @@ class Database:
     # --- writes (inside a transaction) ------------------------------------------------------
 
     def put_device(self, device_id, info, when, cursor=None):
-        """Insert or update a device (info: its ID fields); cursor: (epoch, last close number stored)."""
+        """Insert or update a device (info: its ID fields); a new one is attached to
+        a person (attach_new). cursor: (epoch, last close number stored)."""
         self.db.execute(
             "INSERT INTO devices (id, first_sync, last_sync, fw, proto, board, micropython) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET last_sync=excluded.last_sync, fw=excluded.fw, proto=excluded.proto, "
@@ -200,45 +250,76 @@ class Database:
         )
         if cursor is not None:
             self.db.execute("UPDATE devices SET cursor_epoch=?, cursor_seq=? WHERE id=?", (*cursor, device_id))
+        if self.device_person(device_id) is None:
+            self.attach_new(device_id)
+
+    def attach_new(self, device_id):
+        """A device seen for the first time joins the only person there is (a
+        replacement or second clip carries on with that person's plan); when there
+        are several, it gets a new person named after it. Returns the person's name."""
+        persons = self.persons()
+        if len(persons) == 1:
+            name = persons[0]["name"]
+        elif not persons:
+            name = DEFAULT_PERSON
+        else:
+            name = device_id
+        self.attach(device_id, name)
+        return name
+
+    def attach(self, device_id, name):
+        """Attach a known device to the person `name` (made if new). Returns the person's id."""
+        self.db.execute("INSERT OR IGNORE INTO persons (name) VALUES (?)", (name,))
+        pid = self.person_id(name)
+        self.db.execute("UPDATE devices SET person=? WHERE id=?", (pid, device_id))
+        return pid
 
     def put_day(self, device_id, rec, when, misdated=False):
         """Merge a dated record of one boot (rec: date, epoch and boot (both 0: a
-        whole day), steps, brisk, overruns, hours[24]) and update the day's total.
-        The stored record is replaced only by one with at least as many steps; a
-        misdated record (after the computer's date) is kept but not counted, and
-        stays so. Returns what happened to the day's total: "new", "changed" or None."""
+        whole day), steps, brisk, overruns, hours[24], wear[24] or None) and update
+        the day's total. The stored record is replaced only by one with at least as
+        many steps; a misdated record (after the computer's date) is kept but not
+        counted, and stays so. Returns what happened to the day's total: "new",
+        "changed" or None."""
         key = (device_id, rec["date"], rec.get("epoch", 0), rec.get("boot", 0))
         old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours, misdated FROM day_pieces WHERE device=? AND date=? AND epoch=? AND boot=?", key
+            "SELECT steps, brisk, overruns, hours, wear_hours, misdated FROM day_pieces "
+            "WHERE device=? AND date=? AND epoch=? AND boot=?", key
         ).fetchone()
-        misdated = int(bool(misdated or (old and old[4])))
+        misdated = int(bool(misdated or (old and old[5])))
         new = _values(rec)
-        if old is None or (new[0] >= old[0] and (new, misdated) != (old[:4], old[4])):
+        if old is None or (new[0] >= old[0] and (new, misdated) != (old[:5], old[5])):
             self.db.execute(
-                "INSERT OR REPLACE INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, misdated, synced) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, wear_hours, "
+                "misdated, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (*key, *new, misdated, when.isoformat()),
             )
         return self._sum_day(device_id, rec["date"], when)
 
     def _sum_day(self, device_id, day, when):
-        # the days row of a date: the sum of its counted records
+        # the days row of a date: the sum of its counted records (wear: minutes
+        # per hour, capped at 60; None when no record has wear data)
         rows = self.db.execute(
-            "SELECT steps, brisk, overruns, hours FROM day_pieces WHERE device=? AND date=? AND misdated=0", (device_id, day)
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM day_pieces WHERE device=? AND date=? AND misdated=0",
+            (device_id, day),
         ).fetchall()
-        old = self.db.execute("SELECT steps, brisk, overruns, hours FROM days WHERE device=? AND date=?", (device_id, day)).fetchone()
+        old = self.db.execute(
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM days WHERE device=? AND date=?", (device_id, day)
+        ).fetchone()
         if not rows:
             if old is not None:
                 self.db.execute("DELETE FROM days WHERE device=? AND date=?", (device_id, day))
             return None if old is None else "changed"
-        hours = [sum(h) for h in zip(*([int(v) for v in r[3].split(",")] for r in rows))]
-        new = (sum(r[0] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows), ",".join(map(str, hours)))
+        hours = [sum(h) for h in zip(*(_numbers(r[3]) for r in rows))]
+        wears = [_numbers(r[4]) for r in rows if r[4] is not None]
+        wear = [min(60, sum(w)) for w in zip(*wears)] if wears else None
+        new = (sum(r[0] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows), _text(hours), _text(wear))
         if old == new:
             return None
         self.db.execute(
-            "INSERT INTO days (device, date, steps, brisk, overruns, hours, synced) VALUES (?,?,?,?,?,?,?) "
+            "INSERT INTO days (device, date, steps, brisk, overruns, hours, wear_hours, synced) VALUES (?,?,?,?,?,?,?,?) "
             "ON CONFLICT(device, date) DO UPDATE SET steps=excluded.steps, brisk=excluded.brisk, "
-            "overruns=excluded.overruns, hours=excluded.hours, synced=excluded.synced",
+            "overruns=excluded.overruns, hours=excluded.hours, wear_hours=excluded.wear_hours, synced=excluded.synced",
             (device_id, day, *new, when.isoformat()),
         )
         return "new" if old is None else "changed"
@@ -248,13 +329,14 @@ class Database:
         uptime_day, steps, ...), by the same rule: never fewer steps. "new", "changed" or None."""
         key = (device_id, rec.get("epoch", 0), rec["boot"], rec["uptime_day"])
         old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours FROM uptime WHERE device=? AND epoch=? AND boot=? AND uptime_day=?", key
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM uptime WHERE device=? AND epoch=? AND boot=? AND uptime_day=?", key
         ).fetchone()
         new = _values(rec)
         if old == new or (old is not None and new[0] < old[0]):
             return None
         self.db.execute(
-            "INSERT OR REPLACE INTO uptime (device, epoch, boot, uptime_day, steps, brisk, overruns, hours, synced) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO uptime (device, epoch, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, synced) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (*key, *new, when.isoformat()),
         )
         return "new" if old is None else "changed"
@@ -272,12 +354,30 @@ class Database:
             (device_id, epoch, boot, _utc(started).isoformat(timespec="seconds")),
         )
 
-    def set_plan(self, device_id, **settings):
-        row = self.plan(device_id)
-        row.update({k: v for k, v in settings.items()})
+    def set_plan(self, person_id, **settings):
+        """Store plan settings (age, target, baseline, start; None clears one)."""
+        row = self.plan(person_id)
+        row.update(settings)
         self.db.execute(
-            "INSERT OR REPLACE INTO plans (device, age, target, baseline, start) VALUES (?,?,?,?,?)",
-            (device_id, row["age"], row["target"], row["baseline"], row["start"]),
+            "UPDATE persons SET age=?, target=?, baseline=?, start=? WHERE id=?",
+            (row["age"], row["target"], row["baseline"], row["start"], person_id),
+        )
+
+    def mark_day(self, person_id, day, worn, when):
+        """Mark a date worn (True) or not worn (False) by hand; None removes the mark."""
+        if worn is None:
+            self.db.execute("DELETE FROM day_marks WHERE person=? AND date=?", (person_id, day.isoformat()))
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO day_marks (person, date, worn, marked) VALUES (?,?,?,?)",
+                (person_id, day.isoformat(), int(bool(worn)), when.isoformat(timespec="seconds")),
+            )
+
+    def add_plan_event(self, person_id, day, kind, when):
+        """Record a plan decision (hold, step-back, resume) given on `day`."""
+        self.db.execute(
+            "INSERT INTO plan_events (person, date, kind, made) VALUES (?,?,?,?)",
+            (person_id, day.isoformat(), kind, when.isoformat(timespec="seconds")),
         )
 
     # --- reads ---------------------------------------------------------------------------------
@@ -288,28 +388,71 @@ class Database:
 
     def device(self, device_id):
         row = self.db.execute(
-            "SELECT id, first_sync, last_sync, fw, proto, board, micropython FROM devices WHERE id=?", (device_id,)
+            "SELECT d.id, d.first_sync, d.last_sync, d.fw, d.proto, d.board, d.micropython, p.name "
+            "FROM devices d LEFT JOIN persons p ON p.id = d.person WHERE d.id=?", (device_id,)
         ).fetchone()
         if row is None:
             return None
-        return dict(zip(("id", "first_sync", "last_sync", "fw", "proto", "board", "micropython"), row))
+        return dict(zip(("id", "first_sync", "last_sync", "fw", "proto", "board", "micropython", "person"), row))
+
+    def device_person(self, device_id):
+        """The id of the person a device is attached to (None: unknown device or none)."""
+        row = self.db.execute("SELECT person FROM devices WHERE id=?", (device_id,)).fetchone()
+        return row[0] if row else None
+
+    def persons(self):
+        """[{"id", "name", "devices": [ids, most recently synced first]}], in order of creation."""
+        out = []
+        for pid, name in self.db.execute("SELECT id, name FROM persons ORDER BY id").fetchall():
+            out.append({"id": pid, "name": name, "devices": self.person_devices(pid)})
+        return out
+
+    def person_id(self, name):
+        row = self.db.execute("SELECT id FROM persons WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def person_name(self, person_id):
+        row = self.db.execute("SELECT name FROM persons WHERE id=?", (person_id,)).fetchone()
+        return row[0] if row else None
+
+    def person_devices(self, person_id):
+        """Ids of the person's devices, most recently synced first."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM devices WHERE person=? ORDER BY last_sync DESC, id", (person_id,))]
+
+    def last_sync(self, person_id):
+        """The latest sync of any of the person's devices (datetime), or None."""
+        row = self.db.execute("SELECT MAX(last_sync) FROM devices WHERE person=?", (person_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def cursor(self, device_id):
         """(epoch, last close number stored) of a device, or None: where its next sync goes on from."""
         row = self.db.execute("SELECT cursor_epoch, cursor_seq FROM devices WHERE id=?", (device_id,)).fetchone()
         return (row[0], row[1]) if row and row[0] is not None else None
 
-    def plan(self, device_id):
-        row = self.db.execute("SELECT age, target, baseline, start FROM plans WHERE device=?", (device_id,)).fetchone()
+    def plan(self, person_id):
+        row = self.db.execute("SELECT age, target, baseline, start FROM persons WHERE id=?", (person_id,)).fetchone()
         return dict(zip(("age", "target", "baseline", "start"), row or (None, None, None, None)))
 
+    def day_marks(self, person_id):
+        """{date: True (marked worn) or False (marked not worn)}."""
+        rows = self.db.execute("SELECT date, worn FROM day_marks WHERE person=?", (person_id,))
+        return {date.fromisoformat(d): bool(w) for d, w in rows}
+
+    def plan_events(self, person_id):
+        """[{"date", "kind", "made"}] in the order they were given."""
+        rows = self.db.execute("SELECT date, kind, made FROM plan_events WHERE person=? ORDER BY made, id", (person_id,))
+        return [{"date": d, "kind": k, "made": m} for d, k, m in rows]
+
     def daily(self, device_id, first=None, last=None, tz=None):
-        """{date: {"steps", "brisk", "hours"[24]}} with the steps counted while the
-        clock was unset placed on their dates: each uptime hour's start is the
-        boot's start (UTC) plus whole hours, shown in tz (a tzinfo; default the
-        computer's local time zone, daylight saving included)."""
+        """{date: {"steps", "brisk", "hours"[24], "wear": [24] or None}} with the steps
+        counted while the clock was unset placed on their dates: each uptime hour
+        starts at the boot's start (UTC) plus whole hours, shown in tz (a tzinfo;
+        default the computer's local time zone, daylight saving included). "wear"
+        is the minutes worn in each hour, None when the device sent no wear data
+        for that day."""
         out = {}
-        q = "SELECT date, steps, brisk, hours FROM days WHERE device=?"
+        q = "SELECT date, steps, brisk, hours, wear_hours FROM days WHERE device=?"
         args = [device_id]
         if first:
             q += " AND date >= ?"
@@ -317,33 +460,59 @@ class Database:
         if last:
             q += " AND date <= ?"
             args.append(last.isoformat())
-        for d, steps, brisk, hours in self.db.execute(q, args):
-            out[date.fromisoformat(d)] = {"steps": steps, "brisk": brisk, "hours": [int(h) for h in hours.split(",")]}
-        for day, hour, steps, brisk in self._placed(device_id, tz):
+        for d, steps, brisk, hours, wear in self.db.execute(q, args):
+            out[date.fromisoformat(d)] = {"steps": steps, "brisk": brisk, "hours": _numbers(hours), "wear": _numbers(wear)}
+        for day, hour, steps, brisk, worn in self._placed(device_id, tz):
             if (first and day < first) or (last and day > last):
                 continue
-            rec = out.setdefault(day, {"steps": 0, "brisk": 0, "hours": [0] * 24})
+            rec = out.setdefault(day, {"steps": 0, "brisk": 0, "hours": [0] * HOURS, "wear": None})
             rec["steps"] += steps
             rec["hours"][hour] += steps
             rec["brisk"] += brisk
+            if worn is not None:
+                if rec["wear"] is None:
+                    rec["wear"] = [0] * HOURS
+                rec["wear"][hour] = min(60, rec["wear"][hour] + worn)
+        return dict(sorted(out.items()))
+
+    def person_daily(self, person_id, first=None, last=None, tz=None):
+        """Database.daily summed over the person's devices: a day's steps, brisk
+        minutes and hours are the sums; its wear per hour the sum capped at 60
+        minutes (None when no device sent wear data that day)."""
+        out = {}
+        for dev in self.person_devices(person_id):
+            for d, rec in self.daily(dev, first, last, tz).items():
+                acc = out.get(d)
+                if acc is None:
+                    out[d] = {"steps": rec["steps"], "brisk": rec["brisk"], "hours": list(rec["hours"]),
+                              "wear": None if rec["wear"] is None else list(rec["wear"])}
+                    continue
+                acc["steps"] += rec["steps"]
+                acc["brisk"] += rec["brisk"]
+                acc["hours"] = [a + b for a, b in zip(acc["hours"], rec["hours"])]
+                if rec["wear"] is not None:
+                    base = acc["wear"] or [0] * HOURS
+                    acc["wear"] = [min(60, a + b) for a, b in zip(base, rec["wear"])]
         return dict(sorted(out.items()))
 
     def _placed(self, device_id, tz=None):
-        # (date, hour, steps, brisk) of uptime records whose boot start is known
+        # (date, hour, steps, brisk, worn minutes or None) of uptime records whose boot start is known
         rows = self.db.execute(
-            "SELECT b.started, u.uptime_day, u.hours, u.brisk FROM uptime u JOIN boots b "
+            "SELECT b.started, u.uptime_day, u.hours, u.brisk, u.wear_hours FROM uptime u JOIN boots b "
             "ON b.device = u.device AND b.epoch = u.epoch AND b.boot = u.boot WHERE u.device=?",
             (device_id,),
         )
-        for started, uday, hours, brisk in rows:
+        for started, uday, hours, brisk, wear in rows:
             start = datetime.fromisoformat(started)  # UTC: durations in UTC, local time only to place
-            counts = [int(h) for h in hours.split(",")]
+            counts = _numbers(hours)
+            worn = _numbers(wear)
             # the record's brisk minutes go with its first hour that has steps
             brisk_hour = next((k for k, n in enumerate(counts) if n), 0)
             for k, n in enumerate(counts):
-                if n or (k == brisk_hour and brisk):
+                w = None if worn is None else worn[k]
+                if n or (k == brisk_hour and brisk) or w:
                     t = (start + timedelta(hours=24 * uday + k)).astimezone(tz)
-                    yield t.date(), t.hour, n, brisk if k == brisk_hour else 0
+                    yield t.date(), t.hour, n, brisk if k == brisk_hour else 0, w
 
     def unplaced_steps(self, device_id):
         """Steps counted in boots whose start time no sync ever learnt."""
@@ -370,12 +539,23 @@ class Database:
 
 
 def _values(rec):
-    return (rec["steps"], rec["brisk"], rec["overruns"], ",".join(map(str, rec["hours"])))
+    """The stored columns of a record: steps, brisk, overruns, hours, wear_hours."""
+    return (rec["steps"], rec["brisk"], rec["overruns"], _text(rec["hours"]), _text(rec.get("wear")))
+
+
+def _text(numbers):
+    """[1, 2, 3] -> "1,2,3"; None -> None."""
+    return None if numbers is None else ",".join(map(str, numbers))
 
 
 def _utc(when):
     """An aware UTC datetime; a naive one is taken as the computer's local time."""
     return when.astimezone(timezone.utc)
+
+
+def _numbers(text):
+    """"1,2,3" -> [1, 2, 3]; None -> None."""
+    return None if text is None else [int(v) for v in text.split(",")]
 
 
 def _reason(e):

@@ -34,7 +34,7 @@ BOOT_START_TOLERANCE = timedelta(minutes=10)  # plus 1% of the time since the bo
 class SyncResult:
     device_id: str
     port: str
-    synced_at: datetime  # aware, in the time zone the device's clock was set to
+    synced_at: datetime  # local time (naive, as the device's clock and the database keep it)
     clock: str  # the device's clock before the sync: "set", "unset" or "stale"
     days_new: list = field(default_factory=list)
     days_changed: list = field(default_factory=list)
@@ -67,7 +67,7 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0, tz=None):
         dev = open_stepclip(None, timeout=timeout)
     with dev:
         info = dev.info or dev.identify()
-        synced_at = _aware(clock()).astimezone(tz)
+        instant = _aware(clock())  # durations on aware times; local time (tz) only for the clock and dates
         step("stop")
         dev.ask("STOP")  # end a stream left running (e.g. an interrupted record)
         step("time")
@@ -78,15 +78,16 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0, tz=None):
         since = cursor[1] if cursor and cursor[0] == epoch and cursor[1] <= seq else None
         step("days")
         records = dev.records(since)
+    synced_at = instant.astimezone(tz).replace(tzinfo=None)
     result = SyncResult(device_id, dev.port, synced_at, info.get("clock", "unset"))
     result.storage = {k: info.get(k) for k in ("storage", "unsaved", "dropped")}
-    started = synced_at - timedelta(seconds=int(info["uptime_s"]))
+    started = instant - timedelta(seconds=int(info["uptime_s"]))
     last_day = synced_at.date() + timedelta(days=FUTURE_DAYS)
     step("store")
     with db.transaction():
         seqs = [rec["seq"] for _, rec in records]
         db.put_device(device_id, info, synced_at, cursor=(epoch, max(seqs + [since or 0])))
-        conflict = _boot_conflict(db, device_id, epoch, boot, started, info, synced_at, tz)
+        conflict = _boot_conflict(db, device_id, epoch, boot, started, info, instant, tz)
         if conflict:
             result.refused.append(conflict)
         else:
@@ -133,7 +134,7 @@ def _boot_conflict(db, device_id, epoch, boot, started, info, now, tz):
             return None  # the computer's clock changed since: keep the new start
     fmt = "%Y-%m-%d %H:%M"
     return (
-        f"boot {boot} (epoch {epoch}) started at {started:{fmt}} by its uptime, but at "
-        f"{stored.astimezone(now.tzinfo):{fmt}} by an earlier sync: a flash written back from an old copy? "
+        f"boot {boot} (epoch {epoch}) started at {started.astimezone(tz):{fmt}} by its uptime, but at "
+        f"{stored.astimezone(tz):{fmt}} by an earlier sync: a flash written back from an old copy? "
         f"Its records were not merged"
     )

@@ -18,12 +18,22 @@ about x); e.g. pitch 90 moves gravity from +z to -x.
 
 Model, per segment:
 
-* walk -- vertical: step-frequency wave with a 2nd harmonic and a short
+* walk -- vertical: step-frequency wave with 2nd and 3rd harmonics and a
   heel-strike impulse (peak at each heel contact); forward: step-frequency
   wave, phase-shifted; lateral: sway at half the step frequency (one stride).
   Step intervals jitter by +-3 % (without drifting), amplitudes by +-10 %;
   the first two steps ramp up from standing and the last two ramp down.
   ``turn=True`` slows three steps in the middle and adds a sideways pull.
+  The gait of the people stepclip is for (see GAITS and
+  ../shared/reference/step-detection.md, "The gait of the people stepclip is
+  for"): ``step_ratio`` makes the intervals alternate short/long (an antalgic
+  gait: the stride stays regular), ``amp_ratio`` makes one leg's steps weaker,
+  and ``gait`` picks the waveform: "normal", "slow" (0.4 m/s: little energy at
+  the step frequency, more at its harmonics), "shuffle" (short quick steps,
+  flat-foot contacts), "cane" and "rollator" (walking aids: smoothed, small
+  trunk accelerations; a cane adds a jolt once per stride).
+  :func:`start_stop` builds daily-life sequences of a few steps, a turn on the
+  spot and a stop.
 * stand -- slow postural sway (~15 mg) only.
 * sit -- the hip tilts back (gravity moves towards the forward axis), tiny
   sway; posture changes take about a second.
@@ -49,7 +59,7 @@ from scipy.signal import resample_poly
 from .trace import Trace
 
 __all__ = [
-    "Segment", "walk", "stand", "sit", "bumps",
+    "Segment", "walk", "stand", "sit", "bumps", "start_stop", "GAITS",
     "generate", "demo_trace", "walk_strike_times", "describe",
 ]
 
@@ -63,6 +73,46 @@ _TURN_SLOW = 1.35        # ... by this factor
 
 
 @dataclass(frozen=True)
+class Gait:
+    """Waveform of one kind of walking, relative to ``intensity_g``.
+
+    Vertical = h1 cos(phi) + h2 cos(2 phi - 0.6) + h3 cos(3 phi + 0.9) plus a
+    heel impulse of height ``impact`` and width ``impact_s`` (sd) at each heel
+    contact; forward = ``fwd`` sin(phi + 0.5) (+ a small 2nd harmonic);
+    lateral = ``sway`` sin(phi / 2), once per stride.  ``smooth_s`` is a moving
+    average over the trunk's dynamic acceleration (a walking aid takes load off
+    the trunk and smooths it); ``aid_jolt`` is a jolt at each cane contact, once
+    per stride, a quarter step before the weaker leg's heel contact.
+    """
+
+    h1: float
+    h2: float
+    h3: float
+    fwd: float
+    sway: float
+    impact: float
+    impact_s: float
+    smooth_s: float = 0.0
+    aid_jolt: float = 0.0
+
+
+# The shapes follow ../shared/reference/step-detection.md: at 1 m/s and more the
+# vertical trunk acceleration is mostly at the step frequency; at 0.4 m/s it
+# shrinks steeply there while impacts and double support keep energy at 2-3x
+# the step frequency; shuffling has no heel strike (flat-foot contact); walking
+# aids take load off the trunk.
+GAITS = {
+    "normal": Gait(h1=0.55, h2=0.20, h3=0.0, fwd=0.30, sway=0.18, impact=0.35, impact_s=0.025),
+    "slow": Gait(h1=0.10, h2=0.30, h3=0.20, fwd=0.20, sway=0.30, impact=0.45, impact_s=0.03),
+    "shuffle": Gait(h1=0.45, h2=0.15, h3=0.05, fwd=0.25, sway=0.12, impact=0.12, impact_s=0.05),
+    "cane": Gait(h1=0.25, h2=0.25, h3=0.10, fwd=0.20, sway=0.25, impact=0.25, impact_s=0.04,
+                 smooth_s=0.12, aid_jolt=0.30),
+    "rollator": Gait(h1=0.45, h2=0.15, h3=0.05, fwd=0.15, sway=0.15, impact=0.10, impact_s=0.05,
+                     smooth_s=0.20),
+}
+
+
+@dataclass(frozen=True)
 class Segment:
     """One stretch of activity.  Build with :func:`walk`, :func:`stand`,
     :func:`sit` or :func:`bumps`."""
@@ -72,6 +122,9 @@ class Segment:
     cadence_spm: float = 0.0       # walk: steps per minute
     intensity_g: float = 0.0       # walk: ~peak vertical acceleration; bumps: median jolt
     turn: bool = False             # walk: slow down for a turn in the middle
+    step_ratio: float = 1.0        # walk: long/short step interval (1 = even; the stride stays)
+    amp_ratio: float = 1.0         # walk: strong/weak leg's step amplitude (1 = even)
+    gait: str = "normal"           # walk: a key of GAITS
     tilt_deg: float = 0.0          # sit: backwards tilt of the hip
     sway_mg: float = 0.0           # stand/sit: postural sway amplitude
     rate_per_s: float = 0.0        # bumps: mean jolts per second
@@ -80,6 +133,10 @@ class Segment:
         s = f"{self.kind} {self.seconds:g} s"
         if self.kind == "walk":
             s += f" at {self.cadence_spm:g} spm" + (" with a turn" if self.turn else "")
+            if self.gait != "normal":
+                s += f", {self.gait}"
+            if self.step_ratio != 1.0 or self.amp_ratio != 1.0:
+                s += f", asymmetry 1:{self.step_ratio:g} (intervals) 1:{self.amp_ratio:g} (amplitude)"
         return s
 
     @property
@@ -95,13 +152,27 @@ def _positive(name, v):
     return v
 
 
-def walk(seconds, cadence_spm=110, intensity_g=0.35, turn=False) -> Segment:
-    """Walking at ``cadence_spm`` steps/minute; about cadence*seconds/60 steps."""
+def walk(seconds, cadence_spm=110, intensity_g=0.35, turn=False, step_ratio=1.0,
+         amp_ratio=1.0, gait="normal") -> Segment:
+    """Walking at ``cadence_spm`` steps/minute; about cadence*seconds/60 steps.
+
+    ``step_ratio`` (1-4): the long step interval over the short one, alternating
+    (the stride, two steps, keeps 2 x 60/cadence s); ``amp_ratio`` (1-4): the
+    strong leg's step amplitude over the weak leg's, around ``intensity_g`` (their
+    mean); ``gait``: a key of GAITS.
+    Raises ValueError on anything else.
+    """
     cadence = _positive("cadence_spm", cadence_spm)
     if not 30 <= cadence <= 250:
         raise ValueError(f"cadence_spm must be between 30 and 250, got {cadence_spm!r}")
+    for name, v in (("step_ratio", step_ratio), ("amp_ratio", amp_ratio)):
+        if not 1.0 <= _positive(name, v) <= 4.0:
+            raise ValueError(f"{name} must be between 1 and 4, got {v!r}")
+    if gait not in GAITS:
+        raise ValueError(f"gait must be one of {', '.join(GAITS)}, got {gait!r}")
     return Segment("walk", _positive("seconds", seconds), cadence_spm=cadence,
-                   intensity_g=_positive("intensity_g", intensity_g), turn=bool(turn))
+                   intensity_g=_positive("intensity_g", intensity_g), turn=bool(turn),
+                   step_ratio=float(step_ratio), amp_ratio=float(amp_ratio), gait=gait)
 
 
 def stand(seconds, sway_mg=15.0) -> Segment:
@@ -126,15 +197,19 @@ def walk_strike_times(seg: Segment) -> np.ndarray:
     """Nominal heel-strike times (s, from the segment start) of a walk segment.
 
     The first strike comes half a step after the start; strikes follow every
-    60/cadence s (three intervals in the middle are 35 % longer with a turn)
-    for as long as the last one is at least half a step before the end.
-    Jitter (added by :func:`generate`) never changes the count.
+    60/cadence s, alternately shorter and longer by ``step_ratio`` (three
+    intervals in the middle are 35 % longer with a turn) for as long as the last
+    one is at least half a step before the end.  Jitter (added by
+    :func:`generate`) never changes the count.
     """
     if seg.kind != "walk":
         return np.zeros(0)
     d = 60.0 / seg.cadence_spm
     n_max = int(seg.seconds / d) + 2
     iv = np.full(n_max, d)
+    if seg.step_ratio != 1.0:
+        iv[0::2] = 2 * d / (1 + seg.step_ratio)
+        iv[1::2] = 2 * d * seg.step_ratio / (1 + seg.step_ratio)
     if seg.turn:
         n_nom = int((seg.seconds - d) / d) + 1
         mid = max(0, n_nom // 2 - _TURN_STEPS // 2 - 1)
@@ -177,6 +252,7 @@ def _walk(rng, seg, t, fs):
     """Dynamic acceleration (n, 3) for a walk segment; t from segment start."""
     A = seg.intensity_g * G_MG
     d = 60.0 / seg.cadence_spm
+    gait = GAITS[seg.gait]
     nominal = walk_strike_times(seg)
     out = np.zeros((t.size, 3))
     n = nominal.size
@@ -185,6 +261,9 @@ def _walk(rng, seg, t, fs):
     # +-3 % interval jitter without drift: move each strike by up to 1.5 % of d
     strikes = nominal + rng.uniform(-0.015, 0.015, n) * d
     amp = rng.uniform(0.9, 1.1, n)
+    if seg.amp_ratio != 1.0:  # the legs share the intensity: its mean stays intensity_g
+        amp[0::2] *= 2 * seg.amp_ratio / (1 + seg.amp_ratio)
+        amp[1::2] *= 2 / (1 + seg.amp_ratio)
     for k, r in enumerate(_RAMP):
         if k < n:
             amp[k] *= r
@@ -202,22 +281,24 @@ def _walk(rng, seg, t, fs):
     env_a = np.concatenate(([0.0], amp, [0.0]))
     env = A * np.interp(t, env_t, env_a, left=0.0, right=0.0)
     phi = 2 * np.pi * phase
-    vert = 0.55 * np.cos(phi) + 0.20 * np.cos(2 * phi - 0.6)
-    fwd = -0.30 * np.sin(phi + 0.5) + 0.08 * np.sin(2 * phi)
-    lat = 0.18 * np.sin(0.5 * phi)                   # half the step frequency
+    vert = gait.h1 * np.cos(phi) + gait.h2 * np.cos(2 * phi - 0.6)
+    if gait.h3:
+        vert += gait.h3 * np.cos(3 * phi + 0.9)
+    fwd = -gait.fwd * np.sin(phi + 0.5) + 0.08 * np.sin(2 * phi)
+    lat = gait.sway * np.sin(0.5 * phi)              # half the step frequency
     out[:, 0] = env * fwd
     out[:, 1] = env * lat
     out[:, 2] = env * vert
     # heel-strike impulses; their mean is removed over each step so the
     # vertical acceleration still averages to zero (no net climb)
-    sig = _HEEL_SIGMA_S
+    sig = gait.impact_s
     half = int(math.ceil(4 * sig * fs))
     for k in range(n):
         c = int(round(strikes[k] * fs))
         lo, hi = max(0, c - half), min(t.size, c + half + 1)
         if lo >= hi:
             continue
-        h = 0.35 * A * amp[k]
+        h = gait.impact * A * amp[k]
         out[lo:hi, 2] += h * np.exp(-0.5 * ((t[lo:hi] - strikes[k]) / sig) ** 2)
         out[lo:hi, 0] -= 0.3 * h * np.exp(-0.5 * ((t[lo:hi] - strikes[k] - sig) / sig) ** 2)
         area = h * sig * math.sqrt(2 * math.pi)
@@ -233,6 +314,18 @@ def _walk(rng, seg, t, fs):
         ta, tb = strikes[i0], strikes[min(i0 + _TURN_STEPS, n - 1)]
         w = np.clip((t - ta) / max(tb - ta, 1e-9), 0, 1)
         out[:, 1] += 0.12 * A * np.sin(np.pi * w)
+    if gait.aid_jolt:
+        # the cane lands a quarter step before each weak-leg heel contact
+        jsig = 0.03
+        for k in range(1, n, 2):
+            tc = strikes[k] - 0.25 * d
+            m = np.abs(t - tc) < 4 * jsig
+            jolt = gait.aid_jolt * A * amp[k - 1] * np.exp(-0.5 * ((t[m] - tc) / jsig) ** 2)
+            out[m, 2] += jolt
+            out[m, 1] -= 0.5 * jolt
+    if gait.smooth_s:
+        w = max(1, int(round(gait.smooth_s * fs)))
+        out = uniform_filter1d(out, w, axis=0, mode="nearest")
     return out, strikes
 
 
@@ -353,6 +446,30 @@ def generate(segments: Union[Segment, Sequence[Segment]], rate_hz=100,
         meta=meta,
         path=None,
     )
+
+
+def start_stop(bouts=6, steps=(4, 10), cadence_spm=90, intensity_g=0.2, gait="normal",
+               step_ratio=1.0, amp_ratio=1.0, pause_s=(2.5, 6.0), seed=0) -> list:
+    """Daily life at home: ``bouts`` times a few steps (``steps`` = (fewest, most)),
+    a turn on the spot (3-4 small slow steps), a stop of ``pause_s`` seconds
+    standing.  Returns a list of segments for :func:`generate`; deterministic
+    for ``seed``.  Raises ValueError on bad arguments.
+    """
+    lo, hi = (int(v) for v in steps)
+    if not 1 <= lo <= hi or int(bouts) < 1:
+        raise ValueError("start_stop needs bouts >= 1 and 1 <= fewest <= most steps")
+    rng = np.random.default_rng(seed)
+    d = 60.0 / cadence_spm
+    segs = [stand(float(rng.uniform(*pause_s)))]
+    for _ in range(int(bouts)):
+        n = int(rng.integers(lo, hi + 1))
+        segs.append(walk(n * d, cadence_spm, intensity_g, gait=gait,
+                         step_ratio=step_ratio, amp_ratio=amp_ratio))
+        # turn on the spot: short, slower, weaker steps
+        k = int(rng.integers(3, 5))
+        segs.append(walk(k * d * 1.3, cadence_spm / 1.3, intensity_g * 0.6, gait="shuffle"))
+        segs.append(stand(float(rng.uniform(*pause_s))))
+    return segs
 
 
 def demo_trace(seed=0, **kwargs) -> Trace:

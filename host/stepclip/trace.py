@@ -15,11 +15,12 @@ Lines starting with ``#`` before the column header are ``key: value`` metadata;
 (integer ms from the start), ``x,y,z`` (integer milli-g, gravity included) and an
 optional ``step`` column (ground-truth steps at that sample).  When both the
 ``step`` column and the ``steps`` key are present they must agree.  ``t_ms`` must
-strictly increase; gaps (missing samples) are allowed.
+strictly increase; gaps (missing samples) are allowed, up to MAX_GAP_MS (1 hour).
 
 :func:`read` raises :class:`TraceError` for any malformed file, with a one-line
-message ``<path>:<line>: <what is wrong>``.  The body is parsed with numpy in
-one pass; only when that fails is the file re-scanned line by line to say where.
+message ``<path>:<line>: <what is wrong>``.  The body is streamed: parsed with
+numpy a piece (about 1 MB) at a time into compact arrays; only when a piece
+fails is it re-scanned line by line to say where.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ class Trace:
 
     @property
     def duration_s(self) -> float:
-        """Number of samples / rate_hz."""
-        return len(self.t_ms) / self.rate_hz
+        """Time the recording covers, gaps included: last t_ms - first t_ms, plus
+        one sample period (so n samples without gaps last n / rate_hz); 0 when empty."""
+        if not len(self.t_ms):
+            return 0.0
+        return (int(self.t_ms[-1]) - int(self.t_ms[0])) / 1000.0 + 1.0 / self.rate_hz
 
     @property
     def name(self) -> str:
@@ -96,9 +100,28 @@ class Trace:
 
 # --------------------------------------------------------------------------- read
 
+#: Longest pause allowed between two samples (a jump in t_ms): one hour.  A
+#: recording that stops for longer is two recordings (split it); a jump of
+#: years is a broken clock.  The device view fills a gap with interpolated
+#: samples, so this also bounds the memory a gap can cost (1 h at 100 Hz is
+#: 360,000 samples).
+MAX_GAP_MS = 3_600_000
+_MAX_GAP_TEXT = "1 hour"
+
+# The body is read in pieces of about this many bytes (whole lines), so that
+# memory holds the parsed samples (24 bytes each) and one piece of text, never
+# the whole file as text.
+_CHUNK_BYTES = 1 << 20
+
 
 def read(path) -> Trace:
-    """Read a trace file (str or path-like).  Raises TraceError if it is malformed."""
+    """Read a trace file (str or path-like).  Raises TraceError if it is malformed.
+
+    The file is streamed: its samples are counted first (newlines), then parsed
+    piece by piece with numpy into compact arrays (t_ms int64, x/y/z and step
+    int32), so reading needs about 24 bytes per sample plus one piece of text.
+    A jump in t_ms longer than MAX_GAP_MS is refused ("gap of N hours at line L").
+    """
     p = os.fspath(path)
     if isinstance(p, bytes):
         p = os.fsdecode(p)
@@ -110,11 +133,18 @@ def read(path) -> Trace:
         raise TraceError(f"{where}: {what}")
 
     try:
-        with open(p, "rb") as f:
-            data = f.read()
+        f = open(p, "rb")
     except OSError as e:
         fail(None, f"cannot read: {e.strerror or e}")
+    with f:
+        try:
+            return _read(f, p, fail)
+        except OSError as e:  # e.g. a directory, or a read error part-way
+            fail(None, f"cannot read: {e.strerror or e}")
 
+
+def _decode(data: bytes, first_line: int, fail) -> str:
+    """UTF-8 text of whole lines of the file; fail() at the line of a NUL or non-UTF-8 byte."""
     bad = data.find(b"\x00")  # NUL: binary, even though it is valid UTF-8
     try:
         text = data.decode("utf-8")
@@ -122,30 +152,33 @@ def read(path) -> Trace:
         if bad < 0 or e.start < bad:
             bad = e.start
     if bad >= 0:
-        fail(data.count(b"\n", 0, bad) + 1,
+        fail(first_line + data.count(b"\n", 0, bad),
              f"not a text file (byte 0x{data[bad]:02x} is not UTF-8 text)")
-    if text.startswith("\ufeff"):  # byte-order mark written by some editors
-        text = text[1:]
-    if "\r\n" in text:
-        text = text.replace("\r\n", "\n")
-    text = text.rstrip()  # trailing blank lines (and trailing spaces on the last line)
-    if not text:
-        fail(1, "empty file")
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
+
+def _read(f, p, fail) -> Trace:
     # ---- header: '# key: value' lines up to the column header
     meta: dict = {}
     meta_line: dict = {}
-    pos = 0
     lineno = 0
     columns_line = None
-    while pos < len(text):
-        end = text.find("\n", pos)
-        if end < 0:
-            end = len(text)
+    while True:
+        raw = f.readline()
+        if not raw:
+            break
         lineno += 1
-        line = text[pos:end]
-        pos = end + 1
+        line = _decode(raw, lineno, fail).rstrip("\n")
+        if lineno == 1 and line.startswith("\ufeff"):  # byte-order mark written by some editors
+            line = line[1:]
         if not line.startswith("#"):
+            if not line.strip():  # a blank line: the end of the file if only blanks follow
+                pos = f.tell()
+                only_blanks = not f.read(1 << 16).strip()
+                f.seek(pos)
+                if only_blanks:
+                    lineno -= 1
+                    break
             columns_line = line
             break
         key, sep, value = line[1:].partition(":")
@@ -156,6 +189,8 @@ def read(path) -> Trace:
             fail(lineno, f"duplicate metadata key {key!r} (first on line {meta_line[key]})")
         meta[key] = value
         meta_line[key] = lineno
+    if lineno == 0 and columns_line is None:
+        fail(1, "empty file")
 
     if "stepclip-trace" not in meta:
         fail(1, f"missing '# stepclip-trace: {FORMAT_VERSION}' format line")
@@ -187,56 +222,115 @@ def read(path) -> Trace:
                      f"found {columns_line!r}")
     header_lines = lineno  # body line k (0-based) is file line header_lines + 1 + k
 
-    # ---- body
-    body = text[pos:]
-    if not body:
+    # ---- body: count the lines, then parse them piece by piece into arrays of that size
+    body_start = f.tell()
+    nlines, last = 0, b"\n"
+    for piece in iter(lambda: f.read(_CHUNK_BYTES), b""):
+        nlines += piece.count(b"\n")
+        last = piece[-1:]
+    nlines += last != b"\n"  # a last line without a newline
+    f.seek(body_start)
+    body = _Body(columns, nlines, header_lines + 1, fail)
+    rest = b""
+    for piece in iter(lambda: f.read(_CHUNK_BYTES), b""):
+        cut = piece.rfind(b"\n") + 1
+        if not cut:
+            rest += piece
+            continue
+        body.parse(_decode(rest + piece[:cut], body.line, fail))
+        rest = piece[cut:]
+    if rest:
+        body.parse(_decode(rest, body.line, fail))
+    if not body.n:
         fail(header_lines + 1, "no samples after the column header")
-    nrows = body.count("\n") + 1
-    try:
-        arr = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.int64,
-                         comments=None, ndmin=2)
-        if arr.shape != (nrows, len(columns)):  # loadtxt skips blank lines
-            raise ValueError(f"shape {arr.shape}, expected {(nrows, len(columns))}")
-    except ValueError as e:
-        _find_body_error(body, columns, header_lines + 1, fail)
-        fail(header_lines + 1, f"cannot parse samples: {e}")  # not reached in practice
+    t_ms, xyz, step = body.arrays()
 
-    t_ms = arr[:, 0]
-    for c in range(1, len(columns)):
-        col = arr[:, c]
-        bad = np.flatnonzero((col < _I32.min) | (col > _I32.max))
-        if bad.size:
-            i = int(bad[0])
-            fail(header_lines + 1 + i, f"{columns[c]} is out of range: {int(col[i])}")
-    if t_ms[0] < 0:
-        fail(header_lines + 1, f"t_ms is negative: {int(t_ms[0])}")
-    bad = np.flatnonzero(t_ms[1:] <= t_ms[:-1])
-    if bad.size:
-        i = int(bad[0]) + 1
-        prev, cur = int(t_ms[i - 1]), int(t_ms[i])
-        how = "repeats" if cur == prev else "goes backwards"
-        fail(header_lines + 1 + i, f"t_ms {how} ({cur} after {prev})")
-
-    step = None
-    if len(columns) == 5:
-        step = arr[:, 4].astype(np.int32)
-        bad = np.flatnonzero(step < 0)
-        if bad.size:
-            i = int(bad[0])
-            fail(header_lines + 1 + i, f"step is negative: {int(step[i])}")
+    if step is not None:
         total = int(step.sum(dtype=np.int64))
         if steps_meta is not None and steps_meta != total:
             fail(meta_line["steps"],
                  f"steps: {steps_meta} but the step column sums to {total}")
 
-    return Trace(
-        rate_hz=rate_hz,
-        t_ms=np.ascontiguousarray(t_ms, dtype=np.int64),
-        xyz=np.ascontiguousarray(arr[:, 1:4], dtype=np.int32),
-        step=step,
-        meta=meta,
-        path=p,
-    )
+    return Trace(rate_hz=rate_hz, t_ms=t_ms, xyz=xyz, step=step, meta=meta, path=p)
+
+
+class _Body:
+    """The sample lines of a trace, parsed piece by piece into preallocated arrays."""
+
+    def __init__(self, columns, nlines, first_line, fail):
+        self.columns = columns
+        self.fail = fail
+        self.line = first_line  # file line number of the next piece's first line
+        self.n = 0  # samples so far
+        self.blank_at = None  # line of a blank line that only trailing blanks may follow
+        self.t_ms = np.empty(nlines, dtype=np.int64)
+        self.xyz = np.empty((nlines, 3), dtype=np.int32)
+        self.step = np.empty(nlines, dtype=np.int32) if len(columns) == 5 else None
+
+    def parse(self, text: str) -> None:
+        """Parse whole lines (text ends with a newline, except at the end of the file)."""
+        fail, columns, first = self.fail, self.columns, self.line
+        self.line += text.count("\n")
+        core = text.rstrip()
+        if not core:  # blank lines only: fine at the end of the file
+            if self.blank_at is None and text:
+                self.blank_at = first
+            return
+        if self.blank_at is not None:
+            fail(self.blank_at, "blank line among the samples")
+        if len(core) < len(text) and text[len(core):].count("\n") > 1:
+            self.blank_at = first + core.count("\n") + 1  # trailing blank lines, for now
+        nrows = core.count("\n") + 1
+        try:
+            arr = np.loadtxt(io.StringIO(core), delimiter=",", dtype=np.int64,
+                             comments=None, ndmin=2)
+            if arr.shape != (nrows, len(columns)):  # loadtxt skips blank lines
+                raise ValueError(f"shape {arr.shape}, expected {(nrows, len(columns))}")
+        except ValueError as e:
+            _find_body_error(core, columns, first, fail)
+            fail(first, f"cannot parse samples: {e}")  # not reached in practice
+
+        t_ms = arr[:, 0]
+        for c in range(1, len(columns)):
+            col = arr[:, c]
+            bad = np.flatnonzero((col < _I32.min) | (col > _I32.max))
+            if bad.size:
+                i = int(bad[0])
+                fail(first + i, f"{columns[c]} is out of range: {int(col[i])}")
+        if self.n == 0 and t_ms[0] < 0:
+            fail(first, f"t_ms is negative: {int(t_ms[0])}")
+        prev = self.t_ms[self.n - 1:self.n]  # the last sample of the piece before, if any
+        dt = np.diff(np.concatenate([prev, t_ms]))
+        bad = np.flatnonzero(dt <= 0)
+        if bad.size:
+            i = int(bad[0]) + 1 - len(prev)  # index in this piece
+            before = int(t_ms[i - 1]) if i > 0 else int(prev[0])
+            how = "repeats" if t_ms[i] == before else "goes backwards"
+            fail(first + i, f"t_ms {how} ({int(t_ms[i])} after {before})")
+        bad = np.flatnonzero(dt > MAX_GAP_MS)
+        if bad.size:
+            i = int(bad[0]) + 1 - len(prev)
+            gap = int(dt[bad[0]])
+            hours = f"{gap / 3_600_000:.{1 if gap < 36_000_000 else 0}f}"
+            fail(None, f"gap of {hours} hours at line {first + i} (t_ms {int(t_ms[i])} after "
+                       f"{int(t_ms[i]) - gap}; a trace may pause for at most {_MAX_GAP_TEXT}: split it there)")
+        if len(columns) == 5:
+            bad = np.flatnonzero(arr[:, 4] < 0)
+            if bad.size:
+                i = int(bad[0])
+                fail(first + i, f"step is negative: {int(arr[i, 4])}")
+
+        n, k = self.n, len(arr)
+        self.t_ms[n:n + k] = t_ms
+        self.xyz[n:n + k] = arr[:, 1:4]
+        if self.step is not None:
+            self.step[n:n + k] = arr[:, 4]
+        self.n = n + k
+
+    def arrays(self):
+        """(t_ms, xyz, step) of the samples read (views when trailing blank lines were counted)."""
+        n = self.n
+        return self.t_ms[:n], self.xyz[:n], None if self.step is None else self.step[:n]
 
 
 def _parse_rate(value: str, fail) -> float:
