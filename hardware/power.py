@@ -86,6 +86,7 @@ import argparse
 import json
 import math
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -94,7 +95,6 @@ from stepclip_firmware import config
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "power.md"
 PROFILES_DIR = HERE / "profiles"
-REFERENCE = HERE.parent.parent / "shared" / "reference" / "power.md"
 
 # ---------------------------------------------------------------------------
 # Inputs
@@ -608,21 +608,18 @@ def deep_fraction_for_target(build, deep_state, budget=True, target_days=TARGET_
     return (a - need) / (a - b)
 
 
+@contextmanager
 def with_inputs(**values):
-    """A context manager that sets INPUTS[name] (best and budget) to the given
-    values for its duration: `with with_inputs(pico_dormant_ma=0.5): ...`."""
-    class _Ctx:
-        def __enter__(self):
-            self.saved = {k: INPUTS[k] for k in values}
-            for k, val in values.items():
-                lo, hi = val if isinstance(val, tuple) else (val, val)
-                INPUTS[k] = replace(INPUTS[k], best=lo, budget=hi)
-            return self
-
-        def __exit__(self, *exc):
-            INPUTS.update(self.saved)
-            return False
-    return _Ctx()
+    """Set INPUTS[name] (best and budget; a value or a (best, budget) pair) for the
+    duration of a with-block: `with with_inputs(pico_dormant_ma=0.5): ...`."""
+    saved = {k: INPUTS[k] for k in values}
+    try:
+        for k, val in values.items():
+            lo, hi = val if isinstance(val, tuple) else (val, val)
+            INPUTS[k] = replace(INPUTS[k], best=lo, budget=hi)
+        yield
+    finally:
+        INPUTS.update(saved)
 
 
 def max_deep_ma_for_target(build, profile, budget=True, target_days=TARGET_DAYS, capacity_mah=CELL_MAH):
@@ -805,7 +802,8 @@ def _verdict(profiles):
              f"The recommended build (**{rec.key}**: the {rec.board.name} with its power LED removed and its "
              f"SDO pull-up disconnected by the firmware) on the firmware as it is, one wake a second, lasts "
              f"**{fmt_days(days(CELL_MAH, today_b))} days** in the budget case ({today_b:.2f} mA) and "
-             f"{fmt_days(days(CELL_MAH, today_o, False))} days in the best case ({today_o:.2f} mA).")
+             f"{fmt_days(days(CELL_MAH, today_o, False))} days in the best case ({today_o:.2f} mA): "
+             f"{TARGET_DAYS} days would take a {cell_for_days(TARGET_DAYS, today_b):.0f} mAh cell.")
     s.append("")
     ls_b = average_ma(rec, still_profile(), "lightsleep", True)
     ls_o = average_ma(rec, still_profile(), "lightsleep", False)
