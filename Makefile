@@ -56,7 +56,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_host.py
 	$(PY) benchmarks/bench_memory.py
 
-# hardware/: wiring diagram (SVG, PNG), power budget (power.md), enclosure STL (out/)
+# hardware/: wiring diagram (SVG, PNG), power budget (power.md, profiles/), enclosure STL (out/)
 hardware: $(STAMP) tools
 	$(VENV)/bin/wireviz -f ps hardware/wiring.yml
 	$(PY) hardware/power.py

@@ -2,12 +2,12 @@
 
 Prints figures; it is not a test and asserts nothing (tests/test_gaits.py holds a
 sample of these cases to their targets). Run with `make bench` or
-`.venv/bin/python benchmarks/bench_gaits.py [--quick]`.
+`.venv/bin/python benchmarks/bench_gaits.py [--quick] [--bits 8]`.
 
 Each walk is synthetic (stepclip.synth: a model, not data): 5 s standing, a walk
 of WALK_S seconds, 5 s standing, in a random orientation with a random sensor
-offset, seen as the device sees it (25 Hz, +-4 g, 10-bit) and counted by the
-firmware's detector. The grid: every gait kind at its cadences (45-130 steps/min)
+offset, seen as the device sees it (25 Hz, +-4 g, 10-bit or --bits) and counted by
+the firmware's detector. The grid: every gait kind at its cadences (45-130 steps/min)
 x interval asymmetry (long:short step 1, 1.5, 2) x amplitude asymmetry (strong:weak
 leg 1, 2, 3) x step intensity (0.05, 0.1, 0.2, 0.4 g). Then start-stop sequences
 (6 bouts of a few steps, a turn on the spot, a stop) with bouts of 6-10 and of
@@ -23,6 +23,7 @@ import numpy as np
 
 from stepclip import synth
 from stepclip.evaluate import count_synthetic
+from stepclip_firmware import config
 
 WALK_S = 120
 KINDS = {
@@ -58,7 +59,11 @@ def table(title, rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only even gaits and the most asymmetric ones")
+    ap.add_argument("--bits", type=int, choices=(8, 10, 12), default=config.RESOLUTION_BITS,
+                    help="the sensor's resolution (default: firmware/config.py's)")
     args = ap.parse_args(argv)
+    # count_synthetic sees the walks at the device settings of firmware/config.py
+    config.RESOLUTION_BITS = args.bits
     t0 = time.perf_counter()
     cases = grid(args.quick)
     by = defaultdict(lambda: defaultdict(list))
@@ -72,7 +77,7 @@ def main(argv=None):
             by[key][value].append(err)
         if abs(err) > 5:
             misses.append((kind, cadence, sr, ar, g, true, counted, err))
-    print(f"synthetic walks of {WALK_S} s at 25 Hz, +-4 g, 10-bit, random orientation: {len(cases)} cases")
+    print(f"synthetic walks of {WALK_S} s at 25 Hz, +-4 g, {args.bits}-bit, random orientation: {len(cases)} cases")
     for key, groups in by.items():
         rows = sorted(groups.items(), key=lambda kv: (isinstance(kv[0], str), kv[0]))
         table(key, rows)

@@ -5,9 +5,22 @@
 # --- Sensor (LIS3DH) ---  see README "Choosing the sensor settings"
 RATE_HZ = 25  # output data rate
 RANGE_G = 4  # full scale: +-2, 4, 8 or 16 g
-RESOLUTION_BITS = 10  # 8 = low-power, 10 = normal, 12 = high-resolution mode
+# 8 = low-power, 10 = normal, 12 = high-resolution mode. 10-bit: 8-bit (low-power
+# mode) would save 2 uA (6 -> 4 uA at 25 Hz, about 0.2 % of the device's current,
+# hardware/power.md) but counts the weakest synthetic gaits worse (steps of 0.05 g
+# are under two of its 32 mg digits) and makes wear time need 128 mg of movement
+# instead of 32 mg: README "Choosing the sensor settings".
+RESOLUTION_BITS = 10
 FIFO_WATERMARK = 25  # samples per wake-up: one second at 25 Hz (the FIFO holds 32)
 LIS3DH_ADDRESS = 0x18  # SA0/SDO low; 0x19 when SA0 is tied high
+# The board ties SDO/SA0 low (address 0x18): the Adafruit 2809 of hardware/bom.csv
+# pulls SDO down with 10 kOhm and hardware/wiring.yml also wires SDO to GND. The
+# chip's own pull-up on SA0 (20-30 kOhm, LIS3DH datasheet table 3) then only leaks,
+# 3.3 V / 20-30 kOhm = 0.11-0.16 mA, about a tenth of the whole device's current
+# (hardware/power.md; ../shared/reference/power.md rows 39-41), so the driver
+# disconnects it (CTRL_REG0 = 0x90). At 0x19 the pull-up is kept whatever this says:
+# there SA0 may be held high by that pull-up alone.
+LIS3DH_SDO_TIED_LOW = True
 
 # --- Pico board pins (GP numbers) ---
 I2C_ID = 0

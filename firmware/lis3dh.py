@@ -4,7 +4,7 @@
 # bus is anything machine.I2C-like: readfrom_mem_into(addr, reg, buf),
 # writeto_mem(addr, reg, buf), readfrom_mem(addr, reg, n).
 #
-#   sensor = LIS3DH(i2c, config.LIS3DH_ADDRESS)
+#   sensor = LIS3DH(i2c, config.LIS3DH_ADDRESS, config.LIS3DH_SDO_TIED_LOW)
 #   sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
 #   sensor.start_fifo(config.FIFO_WATERMARK)     # INT1 rises at the watermark
 #   n = sensor.read_fifo(samples)                # samples: array("h"), >= 96 entries
@@ -32,6 +32,16 @@
 # a preallocated memoryview of exactly that length (memoryview slicing allocates
 # in MicroPython, so all 33 views are made in __init__), and integer conversion
 # into the caller's array. Every value stays within +-2**30 (|mg| <= 24576).
+#
+# SDO/SA0 pull-up. SA0 (the address bit, on the SDO pin) has a pull-up inside the
+# chip: 30.4 kOhm at 2.5 V to 20.4 kOhm at 3.6 V (datasheet table 3). A board that
+# ties SDO low (address 0x18) makes that pull-up leak VDD / R, about 0.14 mA at
+# 3.3 V: 25x the chip's own 6 uA (../shared/reference/power.md rows 39-40; ST's
+# forum measured 78 uA at 2.5 V and "disabling pull-up resistor does the magic").
+# CTRL_REG0 bit 7 (SDO_PU_DISC) disconnects it; bits 6..0 must stay 0010000, so
+# the register is written 0x90 (disconnected) or 0x10 (connected, the reset value)
+# and nothing else (ST's forum: writing 0x00 breaks the I2C link). At 0x19 the
+# pull-up is kept: there it may be what holds SA0 high.
 
 try:
     from micropython import const
@@ -43,6 +53,7 @@ except ImportError:  # CPython
 
 _WHO_AM_I = const(0x0F)
 _CHIP_ID = const(0x33)
+_CTRL_REG0 = const(0x1E)  # SDO_PU_DISC bit 7; bits 6..0 must be 0010000
 _CTRL_REG1 = const(0x20)  # ODR[7:4], LPen bit 3, Z/Y/X enable bits 2..0
 _CTRL_REG3 = const(0x22)  # INT1 routing
 _CTRL_REG4 = const(0x23)  # BDU bit 7, BLE bit 6, FS[5:4], HR bit 3
@@ -52,6 +63,9 @@ _FIFO_CTRL = const(0x2E)  # FM[7:6], FTH[4:0]
 _FIFO_SRC = const(0x2F)  # WTM bit 7, OVRN_FIFO bit 6, EMPTY bit 5, FSS[4:0]
 _AUTO_INC = const(0x80)  # register address bit 7: auto-increment in multi-byte transfers
 
+_SDO_PU_ON = const(0x10)  # CTRL_REG0: pull-up connected (reset value)
+_SDO_PU_OFF = const(0x90)  # CTRL_REG0: SDO_PU_DISC, pull-up disconnected
+_ADDRESS_SA0_LOW = const(0x18)
 _LPEN = const(0x08)
 _XYZ_EN = const(0x07)
 _BDU = const(0x80)
@@ -86,15 +100,26 @@ def sensitivity_mg(range_g, bits):
 class LIS3DH:
     """LIS3DH on an I2C bus: configuration, stream-mode FIFO, readings in milli-g.
 
+    i2c: a machine.I2C-like bus; address: 0x18 (SA0 low) or 0x19 (SA0 high).
+    sdo_tied_low: the board holds SDO/SA0 low, so configure() disconnects the
+    chip's SA0 pull-up (CTRL_REG0 = 0x90) and saves its leak; None (the default)
+    means "yes at 0x18": a chip answers there only when something holds SA0 low
+    against that pull-up. At 0x19 the pull-up is always kept. Raises OSError
+    (naming the address) when no LIS3DH answers.
+
     Attributes: rate_hz, range_g, bits (the configuration, read back from the
     chip at construction), sensitivity (mg/digit of the OUT registers),
     fifo_sensitivity (mg/digit of FIFO samples, 10-bit data in 12-bit mode),
-    overruns (reads that found the FIFO full; cumulative, never reset).
+    overruns (reads that found the FIFO full; cumulative, never reset),
+    sdo_pullup (False when configure() disconnects the SA0 pull-up).
     """
 
-    def __init__(self, i2c, address=0x18):
+    def __init__(self, i2c, address=0x18, sdo_tied_low=None):
         self._i2c = i2c
         self.address = address
+        if sdo_tied_low is None:
+            sdo_tied_low = address == _ADDRESS_SA0_LOW
+        self.sdo_pullup = not (sdo_tied_low and address == _ADDRESS_SA0_LOW)
         self._b1 = bytearray(1)
         self._buf = bytearray(6 * _FIFO_DEPTH)
         mv = memoryview(self._buf)
@@ -157,7 +182,9 @@ class LIS3DH:
     def configure(self, rate_hz, range_g, bits):
         """Output data rate (1, 10, 25, 50, 100, 200, 400 Hz), full scale (2, 4, 8,
         16 g), resolution (8 = low-power, 10 = normal, 12 = high-resolution);
-        X, Y, Z on, block data update on, little-endian data."""
+        X, Y, Z on, block data update on, little-endian data; the SA0 pull-up
+        connected or not as `sdo_pullup` says. Raises ValueError for a setting
+        the chip does not have, before writing anything. Returns the mg/digit."""
         if rate_hz not in _RATES_HZ or not rate_hz:
             raise ValueError(
                 "LIS3DH rate must be 1, 10, 25, 50, 100, 200 or 400 Hz, not %r" % (rate_hz,)
@@ -169,6 +196,7 @@ class LIS3DH:
         c4 = _BDU | (_RANGES_G.index(range_g) << 4)
         if bits == 12:
             c4 |= _HR
+        self._write_reg(_CTRL_REG0, _SDO_PU_ON if self.sdo_pullup else _SDO_PU_OFF)
         self._write_reg(_CTRL_REG4, c4)
         self._write_reg(_CTRL_REG1, c1)
         self._set_mode(rate_hz, range_g, bits)

@@ -43,10 +43,22 @@
 #   INT_POLARITY (bit 1) is set.
 # - CTRL_REG5 BOOT (bit 7) reboots: every register to its default (CTRL_REG0
 #   0x10, CTRL_REG1 0x07, others 0), data and FIFO cleared; BOOT reads back 0.
+# - Supply current (chip_na, sdo_pullup_na, supply_na; nA, so that a board can
+#   account its energy in integers): the chip by output data rate and mode
+#   (datasheet table 12: low-power / normal = high-resolution, uA: 1 Hz 2/2,
+#   10 Hz 3/4, 25 Hz 4/6, 50 Hz 6/11, 100 Hz 10/20, 200 Hz 18/38, 400 Hz 36/73,
+#   1.6 kHz 100 (low-power only), 1.344 kHz 185 (normal), 5.376 kHz 185
+#   (low-power); powered down 0.5 uA), plus the SDO/SA0 pull-up's leak. SA0 is
+#   low at address 0x18 and high at 0x19; `sa0_ohm` is what holds it low on the
+#   board (0: a wire to GND, as hardware/wiring.yml has; 10000: the Adafruit
+#   2809's pull-down alone). While SA0 is low and CTRL_REG0 bit 7 (SDO_PU_DISC) is
+#   clear, the pull-up (table 3: 30.4 kOhm at 2.5 V, 20.4 kOhm at 3.6 V; linear
+#   in between here) leaks vdd / (pull-up + sa0_ohm): 143 uA at 3.3 V with the
+#   wire. ../shared/reference/power.md rows 35 and 39-40.
 # Not modelled: axis enable bits (disabled axes still update), high-pass filter,
 # interrupt generators/click/6D, ADC/temperature, self-test, timing (push() is
-# the clock: call it once per 1/rate_hz). A powered-down chip (ODR 0) ignores
-# push() (it returns False).
+# the clock: call it once per 1/rate_hz), current while I2C transfers run (a
+# few uA on average). A powered-down chip (ODR 0) ignores push() (it returns False).
 #
 # push() and FIFO reads allocate nothing in MicroPython (integers in, integers
 # stored in preallocated bytearrays), so an emulated board's sampling loop can
@@ -104,6 +116,16 @@ _MODE_SHIFT = (8, 6, 4)
 _MODE_TOP = (127, 511, 2047)
 # mg/digit, [FS code * 3 + mode]
 _SENS_MG = (16, 4, 1, 32, 8, 2, 64, 16, 4, 192, 48, 12)
+# supply current, nA, by ODR code: (low-power, normal and high-resolution)
+_SUPPLY_NA = (
+    (500, 500), (2000, 2000), (3000, 4000), (4000, 6000), (6000, 11000),
+    (10000, 20000), (18000, 38000), (36000, 73000), (100000, 500), (185000, 185000),
+)  # fmt: skip
+_SDO_PU_DISC = const(0x80)
+_PULLUP_LO_MV = const(2500)  # SA0 pull-up: 30.4 kOhm at 2.5 V ...
+_PULLUP_LO_OHM = const(30400)
+_PULLUP_HI_MV = const(3600)  # ... 20.4 kOhm at 3.6 V
+_PULLUP_HI_OHM = const(20400)
 
 
 def _quantize(mg, sens, top):
@@ -120,8 +142,14 @@ def _quantize(mg, sens, top):
 
 
 class LIS3DHModel:
-    def __init__(self, address=0x18):
+    """An LIS3DH at `address` (0x18: SA0 low, 0x19: SA0 high) on a bus of its own,
+    supplied at `vdd_mv` (the Pico's 3V3), with SA0 held at its level through
+    `sa0_ohm` ohms (0: wired; see "Supply current" above)."""
+
+    def __init__(self, address=0x18, vdd_mv=3300, sa0_ohm=0):
         self.address = address
+        self.vdd_mv = vdd_mv
+        self.sa0_ohm = sa0_ohm
         self.who_am_i = _CHIP_ID
         self._regs = bytearray(_NREGS)
         self._out = bytearray(6)  # OUT_X_L..OUT_Z_H: the latest sample
@@ -189,6 +217,36 @@ class LIS3DHModel:
     def sensitivity(self):
         """mg/digit of the OUT registers in the current configuration."""
         return _SENS_MG[((self._regs[_CTRL_REG4] >> 4) & 3) * 3 + self._mode()]
+
+    @property
+    def chip_na(self):
+        """The chip's supply current (nA) at its ODR and mode; 500 powered down."""
+        odr = self._regs[_CTRL_REG1] >> 4
+        if odr >= len(_SUPPLY_NA):
+            odr = 0
+        return _SUPPLY_NA[odr][1 if self._mode() else 0]
+
+    @property
+    def sdo_pullup_na(self):
+        """Current (nA) through the SA0 pull-up: 0 when disconnected (CTRL_REG0
+        SDO_PU_DISC) or when SA0 is high (address 0x19)."""
+        if self._regs[_CTRL_REG0] & _SDO_PU_DISC or self.address & 1:
+            return 0
+        v = self.vdd_mv
+        if v <= _PULLUP_LO_MV:
+            r = _PULLUP_LO_OHM
+        elif v >= _PULLUP_HI_MV:
+            r = _PULLUP_HI_OHM
+        else:
+            r = _PULLUP_LO_OHM - (v - _PULLUP_LO_MV) * (_PULLUP_LO_OHM - _PULLUP_HI_OHM) // (
+                _PULLUP_HI_MV - _PULLUP_LO_MV
+            )
+        return v * 1000000 // (r + self.sa0_ohm)
+
+    @property
+    def supply_na(self):
+        """Everything the chip draws from its supply (nA): chip_na + sdo_pullup_na."""
+        return self.chip_na + self.sdo_pullup_na
 
     @property
     def fifo_count(self):

@@ -1,268 +1,644 @@
-"""stepclip power budget: writes hardware/power.md from the inputs below.
+"""stepclip power budget: writes hardware/power.md and the default day profiles.
 
-    python hardware/power.py              # write hardware/power.md (run by `make hardware`)
-    python hardware/power.py --measure    # also re-measure the detector's cost per sample
-                                          # under the MicroPython unix port and use it
-    python hardware/power.py --stdout     # print instead of writing
+    python hardware/power.py              # write hardware/power.md and hardware/profiles/*.json
+                                          # (run by `make hardware`)
+    python hardware/power.py --measure    # also re-measure, under the MicroPython unix port,
+                                          # the detector's and the driver's cost per sample
+    python hardware/power.py --stdout     # print the report instead of writing files
+    python hardware/power.py --profile FILE.json [--profile ...]
+                                          # compute with these day profiles instead of the defaults
 
-Every input is stated here with its source. Importable: tests/test_hardware.py
-checks the arithmetic (``average_ma``, ``days``, ``i2c_burst_ms`` ...).
+Importable: tests/test_hardware.py checks that every input has a source and the
+arithmetic (``breakdown``, ``average_ma``, ``days``, ``deep_fraction_for_target`` ...).
 
-Two cases are computed for every design:
-- *budget*: the high end of each reference range, and the Pico's figures taken
-  as measured from 5 V USB (so a 3.7 V cell supplies more current for the same
-  power). This is the figure to design to.
-- *best case*: the low end of each range, the figures taken as drawn from the cell.
+The build
+---------
+A 1-cell LiPo feeds the Pico's VSYS through a Schottky diode (1N5817); the
+LIS3DH breakout takes its supply from the Pico's 3V3(OUT) (hardware/wiring.yml).
+No USB host is attached while the device runs on its cell: with a host attached
+MicroPython keeps the USB clocks running in lightsleep (3.4 mA instead of 1.3 mA,
+../shared/reference/power.md §1 row 10), and the cell charges anyway.
+
+Inputs
+------
+Every input is an ``Input`` in ``INPUTS`` with a best-case and a budget-case value
+and its source: a row of ../shared/reference/power.md ("power.md §1 row 8"), a
+measurement of ours (with the command that repeats it), our build (bom.csv,
+wiring.yml, config.py), or a part's datasheet or vendor model. Two inputs are
+neither; they are listed in ``ESTIMATES`` with what would replace them, and they
+set only the Pico's time awake per wake.
+
+The Pico's figures are taken where they were measured on VSYS without USB (the
+supply point of this build) and converted to current from the cell at constant
+power (power.md §1 row 14: the board "will always draw about the same amount of
+energy"): I_cell = P / (V_cell - V_diode(I_cell)). Loads on the 3.3 V rail go
+through the Pico's converter: P = I x 3.3 V / efficiency.
+
+- *best case*: the low end of each range, no conversion loss on the 3.3 V rail,
+  estimates at their low end.
+- *budget case*: the high end of each range, the worst of three boards in
+  Raspberry Pi's own measurement (+8 %, row 1) on every Pico figure, the
+  converter's efficiency measured at sleep loads (row 34), estimates at their high
+  end. Design to this one.
+
+Day profiles
+------------
+What the firmware did over a stretch of time (a day, 86 400 s, or any length),
+independent of the hardware: the seconds it spent in each power state and the
+work it did. A small JSON file:
+
+    {
+      "format": "stepclip-day-profile 1",
+      "name": "deep sleep while still",
+      "day": "what the wearer did, in words",
+      "source": "where the numbers come from (built from the day; emulated; measured)",
+      "seconds": {"lightsleep": 27480, "deepsleep": 58920},
+      "wakes": {"fifo": 27480, "motion": 98, "timer": 24},
+      "samples": 690136
+    }
+
+- ``seconds``: wall time in each power state, seconds (>= 0; their sum, > 0, is
+  the length of the profile). ``lightsleep``: the loop that sleeps between FIFO
+  reads (machine.lightsleep, woken by INT1 or its timeout) *including* the short
+  times awake in between. ``deepsleep``: sleeping through stillness until the
+  sensor's motion interrupt (or a timer) wakes the Pico; which Pico state that is
+  (lightsleep with a long timeout, or DORMANT) is the design's choice, not the
+  profile's. ``awake`` (optional): seconds awake measured on a real device
+  (time.ticks_us around the work). Without it the model computes the time awake
+  from the wakes and samples (``awake_seconds``) and takes it out of
+  ``lightsleep`` (then out of ``deepsleep``).
+- ``wakes``: how many times the Pico woke, by cause: ``fifo`` (the FIFO watermark
+  or the loop's timeout: a FIFO read), ``motion`` (the LIS3DH's motion interrupt
+  ended a deep sleep), ``timer`` (a deep sleep's timeout: the clock, the hourly
+  battery reading). Integers >= 0; missing kinds are 0.
+- ``samples``: sensor samples read from the FIFO and run through the detector.
+
+Unknown keys, a wrong format line, negative or non-numeric values are errors
+(``ProfileError``, one line naming the file and the field). The emulated board
+(issue 12, part B) writes this format for an emulated day; until then the two
+default profiles are built here from a stated day (``Day``): ``today.json`` (the
+firmware as it is: one wake a second all day) and ``deepsleep.json`` (what the
+deep-sleep design would do on that day).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stepclip_firmware import config
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "power.md"
+PROFILES_DIR = HERE / "profiles"
 
 # ---------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------
 
-# Sensor settings: firmware/config.py (the one place for them).
-RATE_HZ = config.RATE_HZ                  # output data rate, Hz
-RESOLUTION_BITS = config.RESOLUTION_BITS  # 8 low-power, 10 normal, 12 high-resolution
-FIFO_WATERMARK = config.FIFO_WATERMARK    # samples per wake-up
-I2C_FREQ_HZ = config.I2C_FREQ             # I2C clock, Hz
+KINDS = {
+    "reference": "a row of ../shared/reference/power.md",
+    "ours": "measured here; the command repeats it",
+    "build": "our build: hardware/bom.csv, wiring.yml, firmware/config.py",
+    "part": "the datasheet or vendor model of a part in hardware/bom.csv",
+    "estimate": "neither sourced nor measured (ESTIMATES says what replaces it)",
+}
 
-# LIS3DH supply current, µA, by ODR: (low-power, normal-or-high-resolution).
-# Source: ../shared/reference/lis3dh.md (ST datasheet DocID17530).
+
+@dataclass(frozen=True)
+class Input:
+    """One input of the model: what it is, its best-case and budget-case values
+    (floats, in `unit`), its source, and its kind (a key of KINDS). For the Pico's
+    currents, `at_v` is the VSYS voltage they were measured at."""
+    what: str
+    best: float
+    budget: float
+    unit: str
+    source: str
+    kind: str = "reference"
+    at_v: float | None = None
+
+    def value(self, budget=True):
+        return self.budget if budget else self.best
+
+
+INPUTS = {
+    # --- supply ------------------------------------------------------------------
+    "cell_v": Input(
+        "LiPo cell voltage, average over a discharge", 3.7, 3.7, "V",
+        "hardware/bom.csv: a 1-cell 3.7 V LiPo (its nominal voltage)", "build"),
+    "diode_is_ua": Input(
+        "1N5817 saturation current Is", 31.7, 31.7, "µA",
+        "1N5817 (hardware/bom.csv), LTspice standard.dio model: Is = 31.7 µA, N = 1.373, Rs = 0.051 Ω; "
+        "drop = N Vt ln(1 + I/Is) + I Rs", "part"),
+    "diode_n": Input(
+        "1N5817 emission coefficient N", 1.373, 1.373, "", "1N5817, LTspice standard.dio model", "part"),
+    "diode_rs_ohm": Input(
+        "1N5817 series resistance Rs", 0.051, 0.051, "Ω", "1N5817, LTspice standard.dio model", "part"),
+    "capacity_derating": Input(
+        "usable share of the rated capacity", 0.9, 0.9, "",
+        "power.md, 'What these facts imply': use ~10 % less for cut-off/ageing"),
+    "unit_spread": Input(
+        "Pico unit-to-unit factor", 1.0, 0.92 / 0.85, "x",
+        "power.md §1 row 1: of three Picos in DORMANT the highest drew 0.92 mA, their mean 0.85 mA; "
+        "budget case only, on every Pico figure"),
+    # --- the Pico, measured on VSYS without USB -------------------------------
+    "pico_lightsleep_ma": Input(
+        "Pico in machine.lightsleep(ms)", 0.99, 0.99, "mA",
+        "power.md §1 row 8: Peter Hinch, lightsleep(5000), 5 V on VSYS, nothing on USB", at_v=5.0),
+    "pico_dormant_ma": Input(
+        "Pico in DORMANT (GPIO wake)", 0.76, 0.76, "mA",
+        "power.md §1 row 5: Raspberry Pi, pico_low_power, VSYS 5.2 V, no USB "
+        "(row 6: 0.76 mA at VSYS 5 V, unused GPIOs as inputs)", at_v=5.2),
+    "pico_awake_ma": Input(
+        "Pico awake, MicroPython running at 125 MHz", 21.0, 21.0, "mA",
+        "power.md §1 row 7: Peter Hinch, 5 V on VSYS, MicroPython v1.19 (cpottle9, from USB 5 V, so with "
+        "the USB path: 21.24 mA in a busy loop at 125 MHz)",
+        at_v=5.0),
+    # --- the 3.3 V rail and the sensor board ---------------------------------------
+    "rail_v": Input(
+        "3.3 V rail (the breakout's supply)", 3.3, 3.3, "V",
+        "hardware/wiring.yml: the breakout's VIN on the Pico's 3V3(OUT)", "build"),
+    "rail_efficiency": Input(
+        "Pico converter efficiency for 3.3 V loads", 1.0, 2.5 / 4.0, "",
+        "budget: power.md §3 row 34 (row 5: DORMANT 2.5 mW fed at 3V3, 4.0 mW at VSYS); "
+        "best case: no loss, a bound"),
+    "lis3dh_ua": Input(
+        f"LIS3DH at {config.RATE_HZ} Hz, {config.RESOLUTION_BITS}-bit", 0, 0, "µA",
+        "power.md §4 row 35 (datasheet table 12)"),  # value set below from LIS3DH_UA and config
+    "sdo_pullup_kohm": Input(
+        "LIS3DH SDO/SA0 pull-up", 30.4, 20.4, "kΩ",
+        "power.md §4 row 39 (datasheet table 3: 30.4 kΩ at 2.5 V, 20.4 kΩ at 3.6 V); "
+        "SDO wired to GND (hardware/wiring.yml), so it leaks 3.3 V / R until CTRL_REG0 = 0x90"),
+    "ldo_ua": Input(
+        "breakout regulator (AP2112K-3.3) ground current", 55, 55, "µA",
+        "power.md §4 row 43 (typical; the row notes the figure was recalled, the datasheet not retrieved)"),
+    "led_ma": Input(
+        "breakout power LED (green, 10 kΩ from 3.3 V)", 0.10, 0.13, "mA",
+        "power.md §4 row 43, from row 41 (the STEMMA QT board's schematic: no cut jumper)"),
+    "original_board_ma": Input(
+        "original Adafruit 2809 (no STEMMA QT), whole module", 0.775, 0.79, "mA",
+        "power.md §4 row 42 (rozzie, Vin = regulated 3.3 V; unchanged with the I2C wires removed)"),
+    # --- a wake ---------------------------------------------------------------------
+    "detector_us": Input(
+        "detector per sample, MicroPython unix port (x86_64, 2.6 GHz)", 1.6, 2.0, "µs",
+        "measured: benchmarks/bench_detector.py, 1.6-2.0 µs over runs on this shared machine "
+        "(22,126 instructions a sample); `python hardware/power.py --measure` measures again", "ours"),
+    "driver_us": Input(
+        "LIS3DH.read_fifo per sample (FIFO bytes to milli-g), unix port", 0.37, 0.37, "µs",
+        "measured: `python hardware/power.py --measure` (read_fifo over a stub bus, best of 5)", "ours"),
+    "wear_us": Input(
+        "WearTime.feed per sample, unix port", 0.06, 0.06, "µs",
+        "measured: README 'Performance' (benchmarks/bench_detector.py: 1.78 against 1.72 µs a sample "
+        "for the step counter alone)", "ours"),
+    "rp2040_scale": Input(
+        "unix port on the host -> RP2040 at 125 MHz", 100, 150, "x",
+        "2.6 GHz / 125 MHz = 21x the clock, 5-7x per clock (in-order Cortex-M0+, MicroPython from "
+        "XIP flash)", "estimate"),
+    "wake_overhead_ms": Input(
+        "per wake: clocks back, MicroPython resuming, the loop's own work", 1.0, 2.0, "ms",
+        "in lightsleep the crystal keeps running (power.md §2 row 23: clk_sys on XOSC, PLL_SYS off), "
+        "so a wake restarts the PLL and resumes MicroPython", "estimate"),
+}
+
+ESTIMATES = {
+    "rp2040_scale": "time.ticks_us() around the firmware loop on a Pico (cpu time per sample)",
+    "wake_overhead_ms": "a current probe (or ticks_us from wake to sleep) on a Pico",
+}
+
+# LIS3DH supply current, µA, by ODR: (low-power 8-bit, normal 10-bit = high-resolution).
+# power.md §4 row 35 (LIS3DH datasheet DocID17530 table 12); 200 Hz from ../shared/reference/lis3dh.md.
 LIS3DH_UA = {1: (2, 2), 10: (3, 4), 25: (4, 6), 50: (6, 11), 100: (10, 20),
              200: (18, 38), 400: (36, 73)}
 
-# Breakout overhead beyond the chip, mA: regulator and power LED.
-# Source: ../shared/reference/lis3dh.md ("one measurement of a popular breakout:
-# ~0.8 mA, mostly its regulator and LED").
-BREAKOUT_OVERHEAD_MA = 0.8
-# A bare sensor board (no regulator, no LED; or the LED removed and 3.3 V fed
-# straight to the chip's supply): only the chip. The I2C pull-ups draw nothing
-# while the bus idles high. Estimate.
-BARE_SENSOR_OVERHEAD_MA = 0.0
 
-# Pico (RP2040) board currents, mA, (low, high).
-# Source: ../shared/reference/micropython-rp2.md: machine.lightsleep() ~0.9-1.5 mA
-# on a bare Pico; awake ~20-25 mA.
-PICO_LIGHTSLEEP_MA = (0.9, 1.5)
-PICO_AWAKE_MA = (20.0, 25.0)
+def lis3dh_ua(rate_hz=config.RATE_HZ, bits=config.RESOLUTION_BITS):
+    """The chip's supply current (µA) at an ODR (Hz) and resolution (8 bits = low-power
+    mode). Raises ValueError for a rate the table does not have."""
+    try:
+        lp, normal = LIS3DH_UA[int(rate_hz)]
+    except KeyError:
+        raise ValueError(f"no LIS3DH current for {rate_hz} Hz (power.md §4 row 35)") from None
+    return lp if bits == 8 else normal
 
-# Lower sleep states. NOT in ../shared/reference: assumed figures for the whole
-# board, to be measured before relying on them.
-# - RP2040 DORMANT (crystal oscillator stopped, woken by the INT1 edge on GP6):
-#   about 0.8 mA for the whole board, as recalled from the Raspberry Pi Pico
-#   datasheet's power-consumption table (check it): the RP2040 chip itself is
-#   far lower, but the board's buck-boost converter and VSYS divider stay on.
-#   Assumed 0.8 mA in both cases.
-PICO_DORMANT_MA = (0.8, 0.8)
-# - Pico 2 (RP2350) in its low-power sleep: the RP2350 is specified for much
-#   lower sleep currents than the RP2040; with the board's converter and divider,
-#   assumed 0.3 mA for the whole board. Assumption: measure.
-PICO2_SLEEP_MA = (0.3, 0.3)
 
-# Supply conversion (budget case only). The Pico's buck-boost converter draws
-# roughly constant power, so current from the cell = current at 5 V x (5 V - diode)
-# / (cell - diode). Assumption: the reference figures were measured from USB 5 V,
-# where the Pico's own Schottky (D1) drops about as much as ours.
-USB_V = 5.0                # USB VBUS, V
-CELL_NOMINAL_V = 3.7       # LiPo nominal (average over discharge), V; the cell's label
-DIODE_DROP_V = 0.3         # Schottky (1N5817) forward drop at a few mA; its datasheet curve
-# 3.3 V loads (the sensor board) go through the same converter:
-# current from the cell = I(3.3 V) x 3.3 / (VSYS x efficiency).
-BUCK_BOOST_EFFICIENCY = 0.85  # RT6150/RT6154 at light load, PFM mode: estimate
+INPUTS["lis3dh_ua"] = replace(INPUTS["lis3dh_ua"], best=lis3dh_ua(), budget=lis3dh_ua())
 
-# Charger module on the battery side while no USB is plugged in: the DW01A
-# protection IC (~3 µA typ.) plus the TP4056's battery leakage (a few µA).
-# Estimate from their datasheets; measure.
-CHARGER_LEAK_MA = 0.006
+# Settings from firmware/config.py (the one place for them).
+RATE_HZ = config.RATE_HZ
+FIFO_WATERMARK = config.FIFO_WATERMARK
+I2C_FREQ_HZ = config.I2C_FREQ
 
-# Per-sample processing cost.
-# Detector (firmware/stepcounter.py): µs per sample under the MicroPython unix
-# port on the development machine (x86_64 Xeon, 2.6 GHz). Measured with
-#   detector.run_micropython(device_view(synth.demo_trace()).xyz, 25, alloc=True)
-# -> fig["us_per_sample"]: 1.64, 1.61, 1.59 in three runs (4625 samples each), on a
-# machine shared with other jobs; the step counter of issue 8, whose
-# periodicity checks once a second are included (benchmarks/bench_detector.py
-# counts its instructions: 1.9x the previous detector's; that one measured 1.00).
-# `python hardware/power.py --measure` measures it again.
-DETECTOR_US_PER_SAMPLE_HOST = 1.6
-# The rest of the per-sample loop (driver: 6 FIFO bytes -> three signed
-# milli-g ints; today's record: step and brisk-minute counters) cannot be
-# measured yet. ALLOWANCE, as much again as the detector: TO BE REPLACED by the
-# measured firmware loop figure once the driver and storage exist.
-# Spot check: the driver (firmware/lis3dh.py, which landed while this budget was
-# written) converts FIFO bytes to milli-g in 0.37 µs per sample under the unix
-# port (LIS3DH.read_fifo over a stub I2C bus, 4625 samples); the allowance
-# covers that plus App.account() once per wake.
-FIRMWARE_US_PER_SAMPLE_HOST = 1.0
-# Host -> RP2040 scale factor. ESTIMATE, not a measurement: the host core runs
-# at 2.6 GHz, the RP2040 (Cortex-M0+) at 125 MHz: 21x the clock. Per clock, an
-# out-of-order x86 core runs an interpreter loop several times faster than the
-# in-order M0+ (Arm rates the M0+ at 0.95 DMIPS/MHz; current x86 cores rate
-# roughly 5-7x that) and the RP2040 executes MicroPython from flash through a
-# 16 kB XIP cache: 21 x 5-7 = ~100-150. We use 150, the slow end. For reference,
-# a bare `for i in range(n): x += i` loop takes 0.027 µs per pass on this host
-# under the unix port. Replace with a measurement on a Pico (time.ticks_us
-# around the firmware loop) when the hardware exists.
-RP2040_SCALE = 150
-# Pico 2 (RP2350, Cortex-M33 at 150 MHz): scaled by the clock only (the M33
-# also does more per clock; not counted). Estimate.
-RP2350_SCALE = RP2040_SCALE * 125 / 150
-
-# Wake-up overhead per wake, ms, at the awake current: clocks restarting after
-# lightsleep/dormant (crystal oscillator start-up ~1 ms, PLL lock) and
-# MicroPython resuming and reading FIFO_SRC. ESTIMATE: measure with a current
-# probe on the finished firmware.
-WAKE_OVERHEAD_MS = 2.0
-
-# I2C burst per wake: read FIFO_SRC (address+W, register, address+R, 1 byte),
-# then the samples (address+W, register, address+R, 6 bytes per sample).
-# 9 bits per byte (8 + ACK); START/STOP and clock stretching ignored.
+# I2C per wake: read FIFO_SRC (address+W, register, address+R, 1 byte), then the
+# samples (address+W, register, address+R, then 6 bytes a sample); 9 bits a byte
+# (8 + ACK), START/STOP and clock stretching left out. Arithmetic on the bus.
 I2C_BITS_PER_BYTE = 9
 I2C_FIFO_SRC_BYTES = 4
 I2C_BURST_ADDRESSING_BYTES = 3
 BYTES_PER_SAMPLE = 6
 
-# Battery. Usable capacity = rated x derating: a LiPo is rated new at room
-# temperature; it is typically specified to keep 80% after 300-500 cycles,
-# and it loses a few % a month to self-discharge. Rule of thumb: 0.8.
-CAPACITY_DERATING = 0.8
+THERMAL_VOLTAGE_V = 0.025693  # kT/q at 25 °C (the diode model's temperature)
+
+CELL_MAH = 500
 CELLS_MAH = (150, 500, 1000)
 TARGET_DAYS = 14
-TARGET_CELL_MAH = 500
+STRETCH_DAYS = 20
+
+
+def v(name, budget=True):
+    """The value of INPUTS[name] in the budget (True) or best (False) case."""
+    return INPUTS[name].value(budget)
+
+
+# ---------------------------------------------------------------------------
+# Day profiles
+# ---------------------------------------------------------------------------
+
+PROFILE_FORMAT = "stepclip-day-profile 1"
+SLEEP_STATES = ("lightsleep", "deepsleep")
+WAKE_KINDS = ("fifo", "motion", "timer")
+
+
+class ProfileError(ValueError):
+    """A day profile that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the firmware did: seconds in each state, wakes by kind, samples read
+    (see the module docstring). `awake_s` is None unless measured on a device."""
+    name: str
+    day: str
+    source: str
+    lightsleep_s: float
+    deepsleep_s: float
+    wakes: dict = field(default_factory=dict)
+    samples: int = 0
+    awake_s: float | None = None
+
+    @property
+    def seconds(self):
+        return self.lightsleep_s + self.deepsleep_s + (self.awake_s or 0.0)
+
+    @property
+    def wake_count(self):
+        return sum(self.wakes.get(k, 0) for k in WAKE_KINDS)
+
+    def to_json(self):
+        seconds = {"lightsleep": self.lightsleep_s, "deepsleep": self.deepsleep_s}
+        if self.awake_s is not None:
+            seconds["awake"] = self.awake_s
+        doc = {"format": PROFILE_FORMAT, "name": self.name, "day": self.day, "source": self.source,
+               "seconds": seconds, "wakes": {k: self.wakes.get(k, 0) for k in WAKE_KINDS},
+               "samples": self.samples}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _number(x, where, integer=False):
+    ok = isinstance(x, int) if integer else isinstance(x, (int, float))
+    if isinstance(x, bool) or not ok or (isinstance(x, float) and not math.isfinite(x)):
+        raise ProfileError(f"{where}: must be {'an integer' if integer else 'a number'}, not {x!r}")
+    if x < 0:
+        raise ProfileError(f"{where}: must not be negative ({x!r})")
+    return x
+
+
+def parse_profile(doc, where="profile"):
+    """A Profile from a decoded JSON document. Raises ProfileError naming `where`
+    and the field."""
+    if not isinstance(doc, dict):
+        raise ProfileError(f"{where}: not a JSON object")
+    known = {"format", "name", "day", "source", "seconds", "wakes", "samples"}
+    extra = sorted(set(doc) - known)
+    if extra:
+        raise ProfileError(f"{where}: unknown key {extra[0]!r} (known: {', '.join(sorted(known))})")
+    if doc.get("format") != PROFILE_FORMAT:
+        raise ProfileError(f"{where}: format: expected {PROFILE_FORMAT!r}, not {doc.get('format')!r}")
+    for key in ("name", "day", "source"):
+        if not isinstance(doc.get(key, ""), str):
+            raise ProfileError(f"{where}: {key}: must be a string")
+    seconds = doc.get("seconds")
+    if not isinstance(seconds, dict):
+        raise ProfileError(f"{where}: seconds: missing, or not an object of state -> seconds")
+    bad = sorted(set(seconds) - set(SLEEP_STATES) - {"awake"})
+    if bad:
+        raise ProfileError(f"{where}: seconds: unknown state {bad[0]!r} (known: awake, lightsleep, deepsleep)")
+    secs = {k: _number(seconds.get(k, 0), f"{where}: seconds.{k}") for k in SLEEP_STATES}
+    awake = seconds.get("awake")
+    if awake is not None:
+        awake = _number(awake, f"{where}: seconds.awake")
+    wakes = doc.get("wakes", {})
+    if not isinstance(wakes, dict):
+        raise ProfileError(f"{where}: wakes: not an object of kind -> count")
+    bad = sorted(set(wakes) - set(WAKE_KINDS))
+    if bad:
+        raise ProfileError(f"{where}: wakes: unknown kind {bad[0]!r} (known: {', '.join(WAKE_KINDS)})")
+    wakes = {k: _number(wakes.get(k, 0), f"{where}: wakes.{k}", integer=True) for k in WAKE_KINDS}
+    samples = _number(doc.get("samples", 0), f"{where}: samples", integer=True)
+    p = Profile(doc.get("name") or where, doc.get("day", ""), doc.get("source", ""),
+                float(secs["lightsleep"]), float(secs["deepsleep"]), wakes, samples,
+                None if awake is None else float(awake))
+    if p.seconds <= 0:
+        raise ProfileError(f"{where}: seconds: the states add up to 0 s")
+    return p
+
+
+def load_profile(path):
+    """Read a day profile (JSON). Raises ProfileError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProfileError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProfileError(f"{path}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    return parse_profile(doc, str(path))
+
+
+@dataclass(frozen=True)
+class Day:
+    """A realistic day for the default profiles (a scenario, not a measurement:
+    part B of issue 12 replaces it with an emulated day). Hours add up to 24."""
+    walking_h: float = 2.0          # in `walking_bouts` walks
+    walking_bouts: int = 14
+    moving_h: float = 4.0           # standing and moving about (kitchen, shop): moves at least once a minute
+    moving_stretches: int = 24
+    sitting_h: float = 10.0         # sitting, shifting in the chair `fidgets_per_h` times an hour
+    fidgets_per_h: int = 6
+    night_h: float = 8.0            # the clip lies still on the bedside table
+
+    def describe(self):
+        return (f"{self.walking_h:g} h walking in {self.walking_bouts} bouts, {self.moving_h:g} h standing and "
+                f"moving about in {self.moving_stretches} stretches, {self.sitting_h:g} h sitting (shifting "
+                f"{self.fidgets_per_h} times an hour), {self.night_h:g} h still at night")
+
+
+DAY = Day()
+# The deep-sleep design (part B builds it): after STILL_TIMEOUT_S without steps or
+# movement the Pico sleeps until the LIS3DH's motion interrupt; a timer wakes it
+# once an hour (clock, battery reading, day rollover). On a motion wake it reads
+# the FIFO (the <= 32 samples before the wake: FIFO_DEPTH).
+STILL_TIMEOUT_S = 60
+TIMER_WAKES_PER_DAY = 24
+FIFO_DEPTH = 32
+
+
+def profile_today(day=DAY):
+    """The firmware as it is: a FIFO read every FIFO_WATERMARK samples all day."""
+    total = round((day.walking_h + day.moving_h + day.sitting_h + day.night_h) * 3600)
+    wakes = round(total * RATE_HZ / FIFO_WATERMARK)
+    return Profile("one wake a second (today)", day.describe(),
+                   "built by hardware/power.py from the day (profile_today)",
+                   float(total), 0.0, {"fifo": wakes, "motion": 0, "timer": 0}, total * RATE_HZ)
+
+
+def profile_deepsleep(day=DAY):
+    """What the deep-sleep design would do on `day`: awake-loop while walking and
+    moving about and for STILL_TIMEOUT_S after each movement, deep sleep otherwise."""
+    total = round((day.walking_h + day.moving_h + day.sitting_h + day.night_h) * 3600)
+    fidgets = round(day.sitting_h * day.fidgets_per_h)
+    motion = day.walking_bouts + day.moving_stretches + fidgets
+    loop = round((day.walking_h + day.moving_h) * 3600) + motion * STILL_TIMEOUT_S
+    wakes = round(loop * RATE_HZ / FIFO_WATERMARK)
+    return Profile("deep sleep while still", day.describe(),
+                   f"built by hardware/power.py from the day (profile_deepsleep): deep sleep after "
+                   f"{STILL_TIMEOUT_S} s still, a timer wake every hour",
+                   float(loop), float(total - loop),
+                   {"fifo": wakes, "motion": motion, "timer": TIMER_WAKES_PER_DAY},
+                   loop * RATE_HZ + motion * FIFO_DEPTH)
+
+
+DEFAULT_PROFILE_FILES = {"today.json": profile_today, "deepsleep.json": profile_deepsleep}
+
+
+def default_profiles():
+    """The default profiles as written to hardware/profiles/ (built, not read)."""
+    return [build() for build in DEFAULT_PROFILE_FILES.values()]
 
 
 # ---------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------
 
-def lis3dh_ua(rate_hz=RATE_HZ, bits=RESOLUTION_BITS):
-    """The chip's supply current at an ODR and mode (8 bits = low-power)."""
-    try:
-        lp, normal = LIS3DH_UA[int(rate_hz)]
-    except KeyError:
-        raise ValueError(f"no LIS3DH current for {rate_hz} Hz in lis3dh.md") from None
-    return lp if bits == 8 else normal
-
-
-def i2c_burst_ms(samples, freq_hz=I2C_FREQ_HZ):
-    """Time on the bus to read FIFO_SRC and then `samples` samples."""
-    nbytes = I2C_FIFO_SRC_BYTES + I2C_BURST_ADDRESSING_BYTES + BYTES_PER_SAMPLE * samples
+def i2c_ms(samples, wakes=1, freq_hz=I2C_FREQ_HZ):
+    """Time on the bus (ms) for `wakes` FIFO_SRC reads and bursts and `samples` samples."""
+    nbytes = (I2C_FIFO_SRC_BYTES + I2C_BURST_ADDRESSING_BYTES) * wakes + BYTES_PER_SAMPLE * samples
     return nbytes * I2C_BITS_PER_BYTE / freq_hz * 1000.0
 
 
-def cpu_ms(samples, scale):
-    """Processing time per wake on the device, ms."""
-    return samples * (DETECTOR_US_PER_SAMPLE_HOST + FIRMWARE_US_PER_SAMPLE_HOST) * scale / 1000.0
+def cpu_us_per_sample(budget=True):
+    """Processing per sample on the RP2040, µs: detector, driver and wear time."""
+    host = v("detector_us", budget) + v("driver_us", budget) + v("wear_us", budget)
+    return host * v("rp2040_scale", budget)
+
+
+def awake_seconds(profile, budget=True):
+    """Seconds the Pico is awake: measured (profile.awake_s) or computed from the
+    wakes (wake overhead + FIFO_SRC read each) and samples (I2C + processing)."""
+    if profile.awake_s is not None:
+        return profile.awake_s
+    n = profile.wake_count
+    ms = n * v("wake_overhead_ms", budget) + i2c_ms(profile.samples, n)
+    return (ms + profile.samples * cpu_us_per_sample(budget) / 1000.0) / 1000.0
+
+
+def state_seconds(profile, budget=True):
+    """{"awake", "lightsleep", "deepsleep"}: seconds in each state; computed awake
+    time comes out of lightsleep first. Raises ProfileError when the profile's
+    work needs more time than it lasts."""
+    awake = awake_seconds(profile, budget)
+    ls, ds = profile.lightsleep_s, profile.deepsleep_s
+    if profile.awake_s is None:
+        take = min(awake, ls)
+        ls -= take
+        ds -= awake - take
+        if ds < 0:
+            raise ProfileError(f"{profile.name}: its wakes and samples need {awake:.0f} s awake, "
+                               f"more than the {profile.seconds:.0f} s it lasts")
+    return {"awake": awake, "lightsleep": ls, "deepsleep": ds}
+
+
+def diode_v(i_ma):
+    """Forward drop (V) of the 1N5817 at i_ma: N Vt ln(1 + I/Is) + I Rs."""
+    i_a = i_ma / 1000.0
+    return (v("diode_n") * THERMAL_VOLTAGE_V * math.log1p(i_a / (v("diode_is_ua") * 1e-6))
+            + i_a * v("diode_rs_ohm"))
+
+
+def cell_ma(p_mw, cell_v=None):
+    """Current from the cell (mA) for p_mw into VSYS through the diode:
+    i = P / (V_cell - V_diode(i)), solved by iteration."""
+    cell_v = v("cell_v") if cell_v is None else cell_v
+    i = p_mw / cell_v
+    for _ in range(30):
+        i = p_mw / (cell_v - diode_v(i))
+    return i
+
+
+PICO_STATE_INPUT = {"awake": "pico_awake_ma", "lightsleep": "pico_lightsleep_ma", "dormant": "pico_dormant_ma"}
+DEEP_STATES = ("lightsleep", "dormant")
+
+
+def pico_mw(state, budget=True):
+    """Power into VSYS (mW) of the Pico in `state` (awake, lightsleep, dormant)."""
+    inp = INPUTS[PICO_STATE_INPUT[state]]
+    return inp.value(budget) * inp.at_v * v("unit_spread", budget)
 
 
 @dataclass(frozen=True)
-class Design:
+class Board:
+    """An LIS3DH breakout: which of its parts draw current."""
     name: str
-    note: str
-    sleep_ma: tuple            # (best case, budget) Pico board while asleep
-    awake_ma: tuple = PICO_AWAKE_MA
-    sensor_overhead_ma: float = BREAKOUT_OVERHEAD_MA
-    watermark: int = FIFO_WATERMARK
-    scale: float = RP2040_SCALE
-    wake_overhead_ms: float = WAKE_OVERHEAD_MS
+    regulator: bool = True
+    led: bool = True
+    sdo_pullup: bool = True       # the SA0 pull-up connected (CTRL_REG0 not written 0x90)
+    measured_whole: bool = False  # the whole module as measured (original_board_ma)
 
 
-def wakes_per_s(d: Design):
-    return RATE_HZ / d.watermark
+def board_ma(board, bits=config.RESOLUTION_BITS, budget=True):
+    """Current on the 3.3 V rail (mA) of each part of `board`."""
+    if board.measured_whole:
+        return {"breakout (as measured)": v("original_board_ma", budget)}
+    parts = {"LIS3DH chip": lis3dh_ua(RATE_HZ, bits) / 1000.0}
+    if board.regulator:
+        parts["breakout regulator"] = v("ldo_ua", budget) / 1000.0
+    if board.led:
+        parts["breakout LED"] = v("led_ma", budget)
+    if board.sdo_pullup:
+        parts["SDO pull-up"] = v("rail_v") / v("sdo_pullup_kohm", budget)
+    return parts
 
 
-def awake_ms_per_wake(d: Design):
-    return i2c_burst_ms(d.watermark) + cpu_ms(d.watermark, d.scale) + d.wake_overhead_ms
+@dataclass(frozen=True)
+class Build:
+    """A stepclip as built: its sensor board and the LIS3DH's resolution."""
+    key: str
+    name: str
+    board: Board
+    bits: int = config.RESOLUTION_BITS
 
 
-def duty(d: Design):
-    """Fraction of the time the Pico is awake."""
-    return awake_ms_per_wake(d) * wakes_per_s(d) / 1000.0
-
-
-def pico_supply_factor(budget):
-    """Current from the cell per mA of the Pico's quoted current."""
-    if not budget:
-        return 1.0
-    return (USB_V - DIODE_DROP_V) / (CELL_NOMINAL_V - DIODE_DROP_V)
-
-
-def rail_factor(budget):
-    """Current from the cell per mA drawn from the Pico's 3.3 V output."""
-    if not budget:
-        return 1.0
-    return 3.3 / ((CELL_NOMINAL_V - DIODE_DROP_V) * BUCK_BOOST_EFFICIENCY)
-
-
-def breakdown(d: Design, budget=True):
-    """Average current from the cell by part, mA."""
-    i = 1 if budget else 0
-    f = duty(d)
-    sleep = d.sleep_ma[i] * (1 - f) * pico_supply_factor(budget)
-    awake = d.awake_ma[i] * f * pico_supply_factor(budget)
-    sensor = (lis3dh_ua() / 1000.0 + d.sensor_overhead_ma) * rail_factor(budget)
-    return {"pico asleep": sleep, "pico awake": awake, "sensor board": sensor,
-            "charger": CHARGER_LEAK_MA}
-
-
-def average_ma(d: Design, budget=True):
-    return sum(breakdown(d, budget).values())
-
-
-def days(capacity_mah, avg_ma, derating=CAPACITY_DERATING):
-    """Days per charge: usable capacity / average current / 24 h."""
-    return capacity_mah * derating / avg_ma / 24.0
-
-
-def cell_for_days(target_days, avg_ma, derating=CAPACITY_DERATING):
-    """Rated capacity (mAh) that lasts target_days."""
-    return target_days * 24.0 * avg_ma / derating
-
-
-def max_sleep_ma_for_target(d: Design, budget=True, target_days=TARGET_DAYS, cell_mah=TARGET_CELL_MAH):
-    """The highest Pico sleep current (as quoted, before supply conversion) that
-    still reaches target_days on cell_mah, everything else as in d."""
-    allowed = cell_mah * CAPACITY_DERATING / (target_days * 24.0)
-    other = average_ma(d, budget) - breakdown(d, budget)["pico asleep"]
-    per_ma = (1 - duty(d)) * pico_supply_factor(budget)
-    return (allowed - other) / per_ma
-
-
-BASELINE = Design(
-    "A. baseline",
-    "Pico in lightsleep, stock LIS3DH breakout (regulator + LED), watermark "
-    f"{FIFO_WATERMARK} (config.py)",
-    PICO_LIGHTSLEEP_MA,
-)
-DESIGNS = [
-    BASELINE,
-    replace(BASELINE, name="B. bare sensor",
-            note="as A, sensor board without regulator and LED (or LED removed, 3.3 V fed to the chip)",
-            sensor_overhead_ma=BARE_SENSOR_OVERHEAD_MA),
-    replace(BASELINE, name="C. bare sensor, watermark 30",
-            note="as B, FIFO watermark 30 (the FIFO holds 32): fewer wakes",
-            sensor_overhead_ma=BARE_SENSOR_OVERHEAD_MA, watermark=30),
-    replace(BASELINE, name="D. dormant",
-            note="as A, RP2040 DORMANT between wakes, woken by INT1 (assumed sleep current)",
-            sleep_ma=PICO_DORMANT_MA),
-    replace(BASELINE, name="E. bare sensor + dormant",
-            note="B and D together (assumed sleep current)",
-            sleep_ma=PICO_DORMANT_MA, sensor_overhead_ma=BARE_SENSOR_OVERHEAD_MA),
-    replace(BASELINE, name="F. Pico 2, bare sensor",
-            note="Pico 2 (RP2350) in low-power sleep, woken by INT1, bare sensor (assumed sleep current)",
-            sleep_ma=PICO2_SLEEP_MA, sensor_overhead_ma=BARE_SENSOR_OVERHEAD_MA,
-            scale=RP2350_SCALE),
+ORIGINAL = Board("Adafruit 2809, original version (no STEMMA QT connectors)", measured_whole=True)
+STEMMA = Board("Adafruit 2809, STEMMA QT version")
+BUILDS = [
+    Build("A", "original 2809, as measured", ORIGINAL),
+    Build("B", "STEMMA QT 2809, SDO pull-up on (firmware before issue 12)", STEMMA),
+    Build("C", "STEMMA QT 2809, CTRL_REG0 = 0x90 (firmware now)", replace(STEMMA, sdo_pullup=False)),
+    Build("D", "STEMMA QT 2809, 0x90, power LED removed: recommended", replace(STEMMA, sdo_pullup=False, led=False)),
 ]
+RECOMMENDED = BUILDS[-1]
+
+PICO_PART = {"awake": "Pico awake", "lightsleep": "Pico in lightsleep", "deepsleep": "Pico in deep sleep"}
+PART_ORDER = ("Pico in lightsleep", "Pico in deep sleep", "Pico awake", "LIS3DH chip", "breakout regulator",
+              "breakout LED", "SDO pull-up", "breakout (as measured)")
+
+
+def breakdown(build, profile, deep_state="dormant", budget=True):
+    """Average current from the cell (mA) by part over `profile`: the Pico in each
+    state and the sensor board's parts. `deep_state` is the Pico state used for
+    the profile's deep sleep: "lightsleep" (a long timeout and a pin wake) or
+    "dormant". Raises ValueError for another deep_state."""
+    if deep_state not in DEEP_STATES:
+        raise ValueError(f"deep_state must be one of {DEEP_STATES}, not {deep_state!r}")
+    secs = state_seconds(profile, budget)
+    total = profile.seconds
+    rail = {k: ma * v("rail_v") / v("rail_efficiency", budget) for k, ma in board_ma(build.board, build.bits, budget).items()}
+    out = {}
+    for state, t in secs.items():
+        if t <= 0:
+            continue
+        pico = pico_mw(deep_state if state == "deepsleep" else state, budget)
+        p_total = pico + sum(rail.values())
+        k = cell_ma(p_total) / p_total  # mA from the cell per mW at VSYS, in this state
+        w = t / total
+        out[PICO_PART[state]] = out.get(PICO_PART[state], 0.0) + w * pico * k
+        for part, p in rail.items():
+            out[part] = out.get(part, 0.0) + w * p * k
+    return {k: out[k] for k in PART_ORDER if k in out}
+
+
+def average_ma(build, profile, deep_state="dormant", budget=True):
+    """Average current from the cell (mA) over `profile`."""
+    return sum(breakdown(build, profile, deep_state, budget).values())
+
+
+def days(capacity_mah, avg_ma, budget=True):
+    """Days per charge: rated capacity x usable share / average current / 24 h."""
+    return capacity_mah * v("capacity_derating", budget) / avg_ma / 24.0
+
+
+def target_ma(target_days=TARGET_DAYS, capacity_mah=CELL_MAH, budget=True):
+    """The highest average current (mA) that lasts target_days on capacity_mah."""
+    return capacity_mah * v("capacity_derating", budget) / (target_days * 24.0)
+
+
+def cell_for_days(target_days, avg_ma, budget=True):
+    """Rated capacity (mAh) that lasts target_days at avg_ma."""
+    return target_days * 24.0 * avg_ma / v("capacity_derating", budget)
+
+
+def loop_profile(seconds=86400.0):
+    """`seconds` of the awake loop: one FIFO read every FIFO_WATERMARK samples."""
+    wakes = round(seconds * RATE_HZ / FIFO_WATERMARK)
+    return Profile("the loop", "", "", float(seconds), 0.0, {"fifo": wakes}, round(seconds * RATE_HZ))
+
+
+def still_profile(seconds=86400.0):
+    """`seconds` of deep sleep and nothing else."""
+    return Profile("deep sleep", "", "", 0.0, float(seconds), {}, 0)
+
+
+def deep_fraction_for_target(build, deep_state, budget=True, target_days=TARGET_DAYS, capacity_mah=CELL_MAH):
+    """The smallest share of the day in deep sleep (0..1) that lasts target_days;
+    None when even a whole day in deep sleep does not. The rest of the day is the
+    loop (one wake a second)."""
+    a = average_ma(build, loop_profile(), deep_state, budget)
+    b = average_ma(build, still_profile(), deep_state, budget)
+    need = target_ma(target_days, capacity_mah, budget)
+    if b > need:
+        return None
+    if a <= need:
+        return 0.0
+    return (a - need) / (a - b)
+
+
+@contextmanager
+def with_inputs(**values):
+    """Set INPUTS[name] (best and budget; a value or a (best, budget) pair) for the
+    duration of a with-block: `with with_inputs(pico_dormant_ma=0.5): ...`."""
+    saved = {k: INPUTS[k] for k in values}
+    try:
+        for k, val in values.items():
+            lo, hi = val if isinstance(val, tuple) else (val, val)
+            INPUTS[k] = replace(INPUTS[k], best=lo, budget=hi)
+        yield
+    finally:
+        INPUTS.update(saved)
+
+
+def max_deep_ma_for_target(build, profile, budget=True, target_days=TARGET_DAYS, capacity_mah=CELL_MAH):
+    """The highest deep-sleep current (mA, quoted like pico_dormant_ma: on VSYS at
+    its at_v, before the budget's unit factor) that lasts target_days with
+    `profile`; None when even 0 mA does not."""
+    need = target_ma(target_days, capacity_mah, budget)
+
+    def avg(ma):
+        with with_inputs(pico_dormant_ma=ma):
+            return average_ma(build, profile, "dormant", budget)
+
+    if avg(0.0) > need:
+        return None
+    lo, hi = 0.0, 50.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if avg(mid) <= need else (lo, mid)
+    return lo
 
 
 # ---------------------------------------------------------------------------
@@ -273,148 +649,327 @@ def _f(x, nd=2):
     return f"{x:.{nd}f}"
 
 
-def report(designs=DESIGNS, measured=None):
-    b = BASELINE
-    mode = {8: "low-power (8-bit)", 10: "normal (10-bit)", 12: "high-resolution (12-bit)"}[RESOLUTION_BITS]
+def fmt_days(d):
+    """Days to one decimal, rounded down (13.98 days is not 14.0)."""
+    return f"{math.floor(d * 10 + 1e-9) / 10:.1f}"
+
+
+def columns(profiles):
+    """(profile, deep_state, title) for each column of the results: a profile with
+    deep sleep gets one column per deep state."""
+    cols = []
+    for p in profiles:
+        if p.deepsleep_s > 0:
+            cols.append((p, "lightsleep", f"{p.name}, in lightsleep"))
+            cols.append((p, "dormant", f"{p.name}, in DORMANT"))
+        else:
+            cols.append((p, "dormant", p.name))
+    return cols
+
+
+def _input_rows(w, measured):
+    w("| input | best case | budget case | source |")
+    w("|---|---|---|---|")
+    for name, inp in INPUTS.items():
+        unit = f" {inp.unit}" if inp.unit and inp.unit != "x" else ""
+        fmt = (lambda x: f"x{x:.3g}") if inp.unit == "x" else (lambda x: f"{x:g}{unit}")
+        at = f" at {inp.at_v:g} V" if inp.at_v else ""
+        src = inp.source
+        if inp.kind == "estimate":
+            src = f"**estimate**: {src}; to be replaced by {ESTIMATES[name]}"
+        elif measured and name in measured:
+            src = f"measured just now (--measure); {src}"
+        w(f"| {inp.what} | {fmt(inp.best)}{at} | {fmt(inp.budget)}{at} | {src} |")
+
+
+def report(profiles=None, measured=None):
+    """hardware/power.md as a string. `profiles`: the day profiles (default: the
+    built-in ones); `measured`: names of inputs re-measured by --measure."""
+    profiles = default_profiles() if profiles is None else profiles
+    cols = columns(profiles)
+    rec = RECOMMENDED
     lines = []
     w = lines.append
     w("# stepclip power budget")
     w("")
-    w("Generated by `hardware/power.py` (`make hardware`) from the inputs stated at the top")
-    w("of that script, each with its source. Do not edit by hand: change an input and")
-    w("rerun. Figures marked *estimate* or *assumed* are not measurements; replace them")
-    w("with measurements on a built stepclip (a USB power meter on the cell, or a")
-    w("current probe) when one exists.")
+    w("Generated by `hardware/power.py` (`make hardware`) from its inputs, each with its")
+    w("source, and from day profiles (`hardware/profiles/*.json`; the format is in the")
+    w("script's docstring). Do not edit by hand: change an input and rerun.")
+    w("")
+    w("**The build:** a 1-cell LiPo into the Pico's VSYS through a 1N5817 Schottky diode, the")
+    w("LIS3DH breakout on the Pico's 3V3(OUT), no USB host attached (a host keeps MicroPython's")
+    w("USB clocks on in lightsleep: 3.4 mA instead of 1.3 mA, power.md §1 row 10). Sources of the")
+    w("form \"power.md §1 row 8\" are rows of `../shared/reference/power.md`. The Pico's figures")
+    w("were measured on VSYS; they are converted to current from the cell at constant")
+    w("power (row 14), through the diode's drop (0.13 V asleep, 0.25 V awake).")
     w("")
     w("## Inputs")
     w("")
-    w("| input | value | source |")
-    w("|---|---|---|")
-    w(f"| sensor rate, mode | {RATE_HZ} Hz, {mode} | firmware/config.py |")
-    w(f"| LIS3DH chip current | {lis3dh_ua()} µA | lis3dh.md (datasheet table) |")
-    w(f"| stock breakout overhead (regulator, LED) | {BREAKOUT_OVERHEAD_MA} mA | lis3dh.md (one measurement) |")
-    w(f"| bare sensor board overhead | {BARE_SENSOR_OVERHEAD_MA} mA | estimate: chip only, pull-ups idle high |")
-    w(f"| Pico lightsleep | {PICO_LIGHTSLEEP_MA[0]}-{PICO_LIGHTSLEEP_MA[1]} mA | micropython-rp2.md |")
-    w(f"| Pico awake | {PICO_AWAKE_MA[0]:g}-{PICO_AWAKE_MA[1]:g} mA | micropython-rp2.md |")
-    w(f"| Pico (RP2040) dormant, whole board | {PICO_DORMANT_MA[1]} mA | **assumed**: recalled from the Pico datasheet's power table (not in ../shared/reference); check and measure |")
-    w(f"| Pico 2 low-power sleep, whole board | {PICO2_SLEEP_MA[1]} mA | **assumed**: measure |")
-    w(f"| FIFO watermark | {FIFO_WATERMARK} samples | firmware/config.py |")
-    w(f"| wakes per second | {_f(wakes_per_s(b), 3)} | rate / watermark |")
-    w(f"| I2C per wake at {I2C_FREQ_HZ // 1000} kHz | {_f(i2c_burst_ms(FIFO_WATERMARK))} ms | "
-      f"({I2C_FIFO_SRC_BYTES} + {I2C_BURST_ADDRESSING_BYTES} + {BYTES_PER_SAMPLE} x {FIFO_WATERMARK}) bytes x "
-      f"{I2C_BITS_PER_BYTE} bits |")
-    det = measured if measured is not None else DETECTOR_US_PER_SAMPLE_HOST
-    w(f"| detector per sample, MicroPython unix port | {_f(det)} µs | measured on the development machine (x86_64, 2.6 GHz)"
-      + (" just now (--measure) |" if measured is not None else " |"))
-    w(f"| rest of the firmware loop per sample | {_f(FIRMWARE_US_PER_SAMPLE_HOST)} µs (host) | **allowance, to be replaced** by the measured firmware loop |")
-    w(f"| host -> RP2040 scale | x{RP2040_SCALE:g} | **estimate**: 2.6 GHz / 125 MHz = 21x clock, x5-7 per clock (in-order M0+, XIP flash) |")
-    w(f"| processing per wake on the RP2040 | {_f(cpu_ms(FIFO_WATERMARK, RP2040_SCALE))} ms | "
-      f"{FIFO_WATERMARK} x ({_f(det)} + {_f(FIRMWARE_US_PER_SAMPLE_HOST)}) µs x {RP2040_SCALE:g} |")
-    w(f"| wake-up overhead | {WAKE_OVERHEAD_MS} ms | **estimate**: clock restart, MicroPython resuming |")
-    w(f"| awake per wake | {_f(awake_ms_per_wake(b))} ms | sum of the three above |")
-    w(f"| awake fraction | {_f(100 * duty(b), 2)} % | awake per wake x wakes per second |")
-    w(f"| Pico current from the cell per mA quoted (budget) | x{_f(pico_supply_factor(True))} | "
-      f"**assumed** quoted at USB 5 V: ({USB_V} - {DIODE_DROP_V}) / ({CELL_NOMINAL_V} - {DIODE_DROP_V}) |")
-    w(f"| 3.3 V load current from the cell (budget) | x{_f(rail_factor(True))} | "
-      f"3.3 / (({CELL_NOMINAL_V} - {DIODE_DROP_V}) x {BUCK_BOOST_EFFICIENCY}) (converter efficiency: estimate) |")
-    w(f"| charger + protection leakage | {CHARGER_LEAK_MA} mA | **estimate** (DW01A, TP4056 datasheets) |")
-    w(f"| usable capacity | {CAPACITY_DERATING:.0%} of rated | rule of thumb: ageing to 80%, self-discharge |")
+    _input_rows(w, measured or ())
+    per_sample = cpu_us_per_sample(True)
     w("")
-    w("## Result")
+    w(f"Per wake (budget case): {_f(v('wake_overhead_ms'), 1)} ms overhead, "
+      f"{_f(i2c_ms(FIFO_WATERMARK), 2)} ms of I2C at {I2C_FREQ_HZ // 1000} kHz "
+      f"(({I2C_FIFO_SRC_BYTES} + {I2C_BURST_ADDRESSING_BYTES} + {BYTES_PER_SAMPLE} x {FIFO_WATERMARK}) bytes x "
+      f"{I2C_BITS_PER_BYTE} bits) and {_f(FIFO_WATERMARK * per_sample / 1000, 2)} ms of processing "
+      f"({FIFO_WATERMARK} samples x {_f(per_sample / v('rp2040_scale'), 2)} µs x {v('rp2040_scale'):g}): "
+      f"{_f(1000 * awake_seconds(loop_profile(1.0)), 1)} ms awake a second "
+      f"(best case {_f(1000 * awake_seconds(loop_profile(1.0), False), 1)} ms).")
     w("")
-    def table(budget):
-        cell_col = f" | cell for {TARGET_DAYS} days" if budget else ""
-        w("| design | average current | " + " | ".join(f"days on {c} mAh" for c in CELLS_MAH)
-          + f"{cell_col} | {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh? |")
-        w("|---|---|" + "---|" * len(CELLS_MAH) + ("---|---|" if budget else "---|"))
-        for d in designs:
-            a = average_ma(d, budget)
-            ok = days(TARGET_CELL_MAH, a) >= TARGET_DAYS
-            cell = f" | {cell_for_days(TARGET_DAYS, a):.0f} mAh" if budget else ""
-            verdict = ("**yes**" if budget else "yes") if ok else "no"
-            w(f"| {d.name} | {_f(a)} mA | " + " | ".join(_f(days(c, a), 1) for c in CELLS_MAH) + f"{cell} | {verdict} |")
+    w("## Day profiles")
+    w("")
+    w("| profile | loop (lightsleep) | deep sleep | wakes: FIFO / motion / timer | samples | awake (budget) |")
+    w("|---|---|---|---|---|---|")
+    for p in profiles:
+        aw = awake_seconds(p)
+        w(f"| {p.name} | {p.lightsleep_s / 3600:.2f} h | {p.deepsleep_s / 3600:.2f} h | "
+          f"{p.wakes.get('fifo', 0):,} / {p.wakes.get('motion', 0):,} / {p.wakes.get('timer', 0):,} | "
+          f"{p.samples:,} | {aw:.0f} s{' (measured)' if p.awake_s is not None else ''} |")
+    w("")
+    for p in profiles:
+        src = p.source or "source not given"
+        w(f"- **{p.name}**: {p.day or 'no day given'}. {src[0].upper()}{src[1:]}.")
+    w("")
+    w(f"## Days on {CELL_MAH} mAh")
+    w("")
+    w("Average current from the cell and days per charge (usable capacity "
+      f"{v('capacity_derating'):.0%} of rated). Rows are builds, columns what the firmware does;")
+    w("deep sleep is computed twice: in lightsleep with a long timeout and a pin wake, and in DORMANT.")
+    w("")
+    for budget in (True, False):
+        w("Budget case (design to this):" if budget else "Best case:")
         w("")
-
-    w(f"Budget case (high end of each range, Pico figures converted from 5 V; design to this):")
+        w("| build | " + " | ".join(t for _, _, t in cols) + " |")
+        w("|---|" + "---|" * len(cols))
+        for b in BUILDS:
+            cells = []
+            for p, ds, _ in cols:
+                a = average_ma(b, p, ds, budget)
+                d = days(CELL_MAH, a, budget)
+                mark = "**" if d >= TARGET_DAYS else ""
+                cells.append(f"{mark}{fmt_days(d)} days{mark} ({_f(a)} mA)")
+            w(f"| {b.key}. {b.name} | " + " | ".join(cells) + " |")
+        w("")
+    w(f"Bold: {TARGET_DAYS} days or more. Other cells: "
+      + ", ".join(f"{c} mAh" for c in CELLS_MAH if c != CELL_MAH)
+      + " scale the days in proportion.")
     w("")
-    table(True)
-    w("Best case (low end of each range, figures taken as drawn from the cell):")
+    w(f"## Where the current goes: build {rec.key}, budget case")
     w("")
-    table(False)
-    w("Designs:")
-    w("")
-    for d in designs:
-        w(f"- **{d.name}**: {d.note}; awake {_f(awake_ms_per_wake(d))} ms per wake, "
-          f"{_f(wakes_per_s(d), 3)} wakes/s.")
-    w("")
-    w("Where the baseline's current goes (budget case):")
-    w("")
-    w("| part | mA | share |")
-    w("|---|---|---|")
-    parts = breakdown(b, True)
-    total = sum(parts.values())
-    for k, v in parts.items():
-        w(f"| {k} | {_f(v, 3)} | {v / total:.0%} |")
-    w(f"| total | {_f(total, 3)} | |")
+    w("| part | " + " | ".join(t for _, _, t in cols) + " |")
+    w("|---|" + "---|" * len(cols))
+    tables = [breakdown(rec, p, ds, True) for p, ds, _ in cols]
+    for part in [k for k in PART_ORDER if any(k in t for t in tables)]:
+        cells = []
+        for t in tables:
+            x = t.get(part, 0.0)
+            cells.append(f"{_f(x, 3)} mA ({x / sum(t.values()):.0%})" if x else "-")
+        w(f"| {part} | " + " | ".join(cells) + " |")
+    w("| total | " + " | ".join(f"{_f(sum(t.values()), 3)} mA" for t in tables) + " |")
     w("")
     w("## Verdict")
     w("")
-    w(_verdict(designs))
+    w(_verdict(profiles))
     w("")
-    w("Days per charge = rated capacity x "
-      f"{CAPACITY_DERATING} / average current / 24. The average current is the Pico's")
-    w("sleep current for the time it sleeps plus its awake current for the time it is awake")
-    w("(I2C burst + processing + wake-up, once per FIFO watermark), plus the sensor board")
-    w("and the charger's leakage.")
+    w("## The sensor side")
+    w("")
+    w(_sensor_side(profiles))
+    w("")
+    w("## Pico 2: a note, not a design")
+    w("")
+    w(_pico2_note())
+    w("")
+    w("## Not in the model")
+    w("")
+    w("- The charger module's and the cell's protection IC's drain (DW01A, TP4056): power.md")
+    w("  did not research it; by their datasheets a few µA, under 1 % of the totals above.")
+    w("- Flash writes (a checkpoint every 5 minutes, `CHECKPOINT_S`): the Pico stays awake")
+    w("  through them; 288 a day.")
+    w("- Current through the I2C pull-ups while a transfer holds a line low (a few ms a second).")
+    w("- Temperature: every figure is at room temperature; at 85 °C the Pico's sleep current")
+    w("  rises by half (power.md §1 rows 1-2).")
+    w("- The LIS3DH's own low-power switch in stillness (10 Hz, 3 µA instead of 6 µA, row 37).")
     return "\n".join(lines) + "\n"
 
 
-def _verdict(designs):
-    b = BASELINE
-    by_name = {d.name[0]: d for d in designs}
-    ab, ao = average_ma(b, True), average_ma(b, False)
-    meets = [d for d in designs if days(TARGET_CELL_MAH, average_ma(d, True)) >= TARGET_DAYS]
-    best_only = [d for d in designs if days(TARGET_CELL_MAH, average_ma(d, False)) >= TARGET_DAYS
-                 and d not in meets]
-    bare = by_name["B"]
-    parts = breakdown(b, True)
-    sensor_share = parts["sensor board"] / ab
-    sleep_floor = days(TARGET_CELL_MAH, PICO_LIGHTSLEEP_MA[1] * pico_supply_factor(True))
-    names = lambda ds: ", ".join(d.name for d in ds) or "none"
+def _verdict(profiles):
+    rec = RECOMMENDED
     s = []
-    s.append(f"**The baseline does not reach {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh**: "
-             f"{days(TARGET_CELL_MAH, ab):.1f} days in the budget case ({ab:.2f} mA), "
-             f"{days(TARGET_CELL_MAH, ao):.1f} days in the best case ({ao:.2f} mA). In the budget "
-             f"case it would need a {cell_for_days(TARGET_DAYS, ab):.0f} mAh cell.")
+    loop = loop_profile()
+    today_b = average_ma(rec, loop, budget=True)
+    today_o = average_ma(rec, loop, budget=False)
+    s.append(f"{TARGET_DAYS} days on {CELL_MAH} mAh need an average of {target_ma():.2f} mA or less. "
+             f"The recommended build (**{rec.key}**: the {rec.board.name} with its power LED removed and its "
+             f"SDO pull-up disconnected by the firmware) on the firmware as it is, one wake a second, lasts "
+             f"**{fmt_days(days(CELL_MAH, today_b))} days** in the budget case ({today_b:.2f} mA) and "
+             f"{fmt_days(days(CELL_MAH, today_o, False))} days in the best case ({today_o:.2f} mA): "
+             f"{TARGET_DAYS} days would take a {cell_for_days(TARGET_DAYS, today_b):.0f} mAh cell.")
     s.append("")
-    s.append(f"- The stock breakout's regulator and LED are {sensor_share:.0%} of the baseline's "
-             f"current: a sensor board without them (design B) is part of every design that reaches "
-             f"the target.")
-    s.append(f"- The Pico's sleep current is the rest of the problem. In lightsleep it alone limits a "
-             f"{TARGET_CELL_MAH} mAh cell to {sleep_floor:.1f} days in the budget case, so no firmware "
-             f"change gets there. With a bare sensor, {TARGET_DAYS} days need the Pico to sleep at "
-             f"{max_sleep_ma_for_target(bare, True):.2f} mA or less as quoted (budget case; "
-             f"{max_sleep_ma_for_target(bare, False):.2f} mA or less in the best case).")
-    if "C" in by_name:
-        c = by_name["C"]
-        s.append(f"- A longer watermark (design C) saves only "
-                 f"{1000 * (average_ma(bare, True) - average_ma(c, True)):.0f} µA: waking up is not "
-                 f"what costs.")
-    s.append(f"- **Reaches {TARGET_DAYS} days on {TARGET_CELL_MAH} mAh in the budget case: {names(meets)}.**"
-             + (" This rests on an assumed sleep current (not in ../shared/reference): measure it."
-                if meets else ""))
-    if best_only:
-        s.append(f"- Reaches it only in the best case: {names(best_only)}. Measure before counting on it.")
-    s.append("- RP2040 DORMANT (designs D, E) stops the clocks: the firmware would keep time by "
-             "counting FIFO samples (the LIS3DH's rate comes from its own on-chip oscillator, "
-             "not a crystal) and reset the clock at each sync, and the MicroPython call that enters DORMANT with a GPIO wake-up "
-             "must be checked on the firmware's MicroPython version.")
-    s.append(f"- Recommended: a sensor board without regulator/LED, and a measured sleep current. If a "
-             f"Pico 2 sleeps as assumed (design F), it is the simplest way to {TARGET_DAYS} days; "
-             f"otherwise RP2040 dormant with INT1 wake-up (design E) plus a "
-             f"{cell_for_days(TARGET_DAYS, average_ma(by_name['E'], True)):.0f} mAh cell, or design B "
-             f"with a {cell_for_days(TARGET_DAYS, average_ma(bare, True)):.0f} mAh cell.")
+    ls_b = average_ma(rec, still_profile(), "lightsleep", True)
+    ls_o = average_ma(rec, still_profile(), "lightsleep", False)
+    s.append(f"- **{TARGET_DAYS} days are out of reach without deep sleep, and with a deep sleep in "
+             f"lightsleep**: even a whole day in lightsleep without a single wake draws {ls_b:.2f} mA, "
+             f"{fmt_days(days(CELL_MAH, ls_b))} days in the budget case ({fmt_days(days(CELL_MAH, ls_o, False))} in the best).")
+    fractions = {}
+    for budget, label in ((True, "budget"), (False, "best")):
+        f = fractions[budget] = deep_fraction_for_target(rec, "dormant", budget)
+        f20 = deep_fraction_for_target(rec, "dormant", budget, STRETCH_DAYS)
+        dorm = average_ma(rec, still_profile(), "dormant", budget)
+        stretch = (f"The {STRETCH_DAYS}-day stretch needs {f20:.0%}." if f20 is not None else
+                   f"The {STRETCH_DAYS}-day stretch is out of reach: a whole still day in DORMANT draws "
+                   f"{dorm:.2f} mA ({fmt_days(days(CELL_MAH, dorm, budget))} days).")
+        if f is None:
+            s.append(f"- In DORMANT ({label} case) not even a whole still day reaches {TARGET_DAYS} days: "
+                     f"{dorm:.2f} mA, {fmt_days(days(CELL_MAH, dorm, budget))} days.")
+        else:
+            s.append(f"- **With deep sleep in DORMANT, {label} case: {TARGET_DAYS} days need DORMANT {f:.0%} "
+                     f"of the day or more**, at most {24 * (1 - f):.1f} hours a day in the one-wake-a-second "
+                     f"loop. {stretch}")
+    limit = None
+    for p in profiles:
+        if p.deepsleep_s <= 0:
+            continue
+        share = p.deepsleep_s / p.seconds
+        d_b = days(CELL_MAH, average_ma(rec, p, "dormant", True))
+        d_o = days(CELL_MAH, average_ma(rec, p, "dormant", False), False)
+        d_ls = days(CELL_MAH, average_ma(rec, p, "lightsleep", True))
+        limit = max_deep_ma_for_target(rec, p)
+        best_days = d_o
+        best_ok = d_o >= TARGET_DAYS
+        s.append(f"- The profile \"{p.name}\" sleeps deeply {share:.0%} of the day: **{fmt_days(d_b)} days in "
+                 f"the budget case, {fmt_days(d_o)} in the best** with DORMANT, {fmt_days(d_ls)} days (budget) with "
+                 f"lightsleep as its deep sleep.")
+        with with_inputs(rp2040_scale=tuple(2 * x for x in (v("rp2040_scale", False), v("rp2040_scale"))),
+                         wake_overhead_ms=tuple(2 * x for x in (v("wake_overhead_ms", False), v("wake_overhead_ms")))):
+            d2 = days(CELL_MAH, average_ma(rec, p, "dormant", True))
+        s.append(f"  The two estimates (the time awake per wake) change little there: wakes twice as long "
+                 f"as the budget case says give {fmt_days(d2)} days.")
+    sensor = sum(x for k, x in breakdown(rec, loop).items() if not k.startswith("Pico"))
+    s.append(f"- The Pico's sleep current decides, not the sensor: in build {rec.key} the sensor board is "
+             f"{sensor / today_b:.0%} of the current.")
+    s.append("")
+    s.append("### What part B must deliver")
+    s.append("")
+    dorm = INPUTS["pico_dormant_ma"]
+    s.append(f"1. Deep sleep in **DORMANT** while the wearer is still (lightsleep with a long timeout "
+             f"cannot reach {TARGET_DAYS} days, see above), woken by the LIS3DH's motion interrupt.")
+    if fractions[False] is not None:
+        deep = [p for p in profiles if p.deepsleep_s > 0]
+        here = (f" (the profile \"{deep[0].name}\" spends {deep[0].lightsleep_s / 3600:.1f} hours a day in the "
+                f"loop)" if deep else "")
+        s.append(f"2. DORMANT at least {fractions[False]:.0%} of the day for {TARGET_DAYS} days in the best case"
+                 + (f", {fractions[True]:.0%} in the budget case" if fractions[True] is not None else "")
+                 + f"{here}. The emulated realistic day's profile (this format: `python hardware/power.py "
+                 "--profile FILE.json`) shows whether the design gets there.")
+    if limit is not None:
+        cell_now = cell_ma(dorm.value() * dorm.at_v * v("unit_spread"))
+        cell_limit = cell_ma(limit * dorm.at_v * v("unit_spread"))
+        s.append(f"3. A measured DORMANT current under the firmware, with its GPIO set up for it: the GPIO "
+                 f"configuration alone is worth about 0.5 mA (power.md §1 row 6) and the MicroPython "
+                 f"register workaround measured about 1 mA (row 25). With the default day the budget case "
+                 f"needs {limit:.2f} mA or less (quoted like the {dorm.value():g} mA on VSYS at {dorm.at_v:g} V), "
+                 f"i.e. {cell_limit:.2f} mA from the cell instead of {cell_now:.2f} mA. That is below what "
+                 f"Raspberry Pi measured: firmware alone reaches {TARGET_DAYS} days in the best case at most"
+                 + ("." if best_ok else f", and with this day not even there ({fmt_days(best_days)} days)."))
+        s.append(f"4. Beyond firmware, the figures show one lever that would close the budget gap: the "
+                 f"Pico's own converter costs about 0.4 mA at 3.7 V in DORMANT (power.md §3 row 34: 4.0 mW "
+                 f"on VSYS against 2.5 mW, 0.75 mA, fed at 3V3, row 5). Feeding 3V3 from a low-quiescent "
+                 f"regulator with the converter off (3V3_EN low, whose pull-up then draws 37-42 µA, row 12) "
+                 f"would draw about 0.8 mA from the cell in DORMANT. It needs a regulator in the parts list "
+                 f"and a wiring change: a hardware issue of its own.")
     return "\n".join(s)
+
+
+def _sensor_side(profiles):
+    loop = loop_profile()
+    b, c, d = BUILDS[1], BUILDS[2], BUILDS[3]
+    base = average_ma(b, loop)
+    out = []
+
+    def saving(x, y, budget=True):
+        return 1000 * (average_ma(x, loop, "dormant", budget) - average_ma(y, loop, "dormant", budget))
+
+    out.append(f"- **SDO/SA0 pull-up** (firmware: `LIS3DH_SDO_TIED_LOW` in firmware/config.py, the driver "
+               f"writes CTRL_REG0 = 0x90): saves {saving(b, c, False):.0f}-{saving(b, c):.0f} µA from the cell "
+               f"(best-budget), {saving(b, c) / 1000 / base:.0%} of build B's budget current.")
+    out.append(f"- **Power LED removed** (a soldering-iron step on the breakout): saves "
+               f"{saving(c, d, False):.0f}-{saving(c, d):.0f} µA, {saving(c, d) / 1000 / average_ma(c, loop):.0%} "
+               f"of build C's.")
+    lp = replace(d, bits=8)
+    sv = saving(d, lp)
+    dp = [p for p in profiles if p.deepsleep_s > 0]
+    share_deep = ""
+    if dp:
+        total = average_ma(d, dp[0], "dormant")
+        share_deep = f", {sv / 1000 / total:.1%} with deep sleep"
+    out.append(f"- **8-bit low-power mode instead of 10-bit** ({lis3dh_ua(RATE_HZ, 8)} µA instead of "
+               f"{lis3dh_ua(RATE_HZ, 10)} µA at {RATE_HZ} Hz): would save {saving(d, lp, False):.1f}-{sv:.1f} µA, "
+               f"{sv / 1000 / average_ma(d, loop):.1%} of build {d.key}'s budget current{share_deep}: "
+               f"{days(CELL_MAH, average_ma(lp, loop)) - days(CELL_MAH, average_ma(d, loop)):.2f} days. "
+               f"The firmware keeps 10-bit: 8-bit counts the weakest synthetic gaits worse and needs 128 mg "
+               f"of movement for wear time instead of 32 mg (README, \"Choosing the sensor settings\").")
+    return "\n".join(out)
+
+
+def _pico2_note():
+    rec = RECOMMENDED
+    sensor_mw = sum(ma * v("rail_v") / v("rail_efficiency") for ma in board_ma(rec.board).values())
+    pstate = 0.25 * 5.2  # power.md §2 row 17: Pico 2 Pstate, 0.25 mA at VSYS 5.2 V
+    sleep_only = cell_ma(pstate * v("unit_spread") + sensor_mw)
+    return "\n".join([
+        "MicroPython's lightsleep on a Pico 2 is no better than on a Pico. It does not use the",
+        "RP2350's power states (power.md §2 row 24: no API for P-states, lightsleep uses TIMER0).",
+        "CircuitPython's light sleep measured 1.7 mA on a Pico 2 against 1.2-1.6 mA on a Pico,",
+        "both from USB 5 V (row 11). The one MicroPython figure is 4 mA on a Pico 2 W (row 20).",
+        "The RP2350's DORMANT on a Pico 2 board draws 3.3 mA at VSYS, more than the Pico's",
+        "0.76 mA (row 17), because clk_ref keeps running from the LPOSC.",
+        "",
+        "Getting more from a Pico 2 means C firmware that uses the RP2350's power states: the",
+        "SDK's `pico_low_power` Pstate measured 0.25 mA at VSYS 5.2 V (row 17), and P1.7 with",
+        "POWMAN waking on a GPIO edge (the LIS3DH's interrupt) or its always-on timer (row 15).",
+        "Every wake is then a boot, unless code and state are resumed from retained SRAM as",
+        "mamba2410's rp2350-powman-sleep does (row 46). With the recommended sensor board, that",
+        f"state alone would draw {sleep_only:.2f} mA from the cell in the budget case, "
+        f"{days(CELL_MAH, sleep_only):.0f} days on {CELL_MAH} mAh before",
+        "wakes. It means a rewrite of the firmware in C: the detector, the store and the protocol.",
+    ])
+
+
+# ---------------------------------------------------------------------------
+# Measurement and command line
+# ---------------------------------------------------------------------------
+
+_DRIVER_BENCH = r'''
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from array import array
+from lis3dh import LIS3DH
+
+class Bus:
+    # a stub I2C bus: WHO_AM_I 0x33, FIFO_SRC says 25 samples, data bytes left as they are
+    def readfrom_mem_into(self, addr, reg, buf):
+        reg &= 0x7F
+        if reg == 0x0F:
+            buf[0] = 0x33
+        elif reg == 0x2F:
+            buf[0] = 0x80 | 25
+        elif reg < 0x28:
+            buf[0] = 0
+    def writeto_mem(self, addr, reg, buf):
+        pass
+
+d = LIS3DH(Bus(), 0x18)
+d.configure(25, 4, 10)
+out = array("h", bytes(2 * 3 * 32))
+best = None
+for r in range(5):
+    t0 = time.ticks_us()
+    for _ in range(4000):
+        d.read_fifo(out)
+    us = time.ticks_diff(time.ticks_us(), t0) / (4000 * 25)
+    best = us if best is None or us < best else best
+print(best)
+'''
 
 
 def measure_detector_us():
@@ -425,27 +980,75 @@ def measure_detector_us():
     return fig["us_per_sample"]
 
 
+def measure_driver_us():
+    """µs per sample of LIS3DH.read_fifo (FIFO bytes to milli-g) under the
+    MicroPython unix port, over a stub bus; best of 5 runs of 100,000 samples."""
+    import subprocess
+    import tempfile
+    from stepclip import detector
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_DRIVER_BENCH)
+    try:
+        proc = subprocess.run([detector.micropython_executable(), f.name, str(detector.FIRMWARE_DIR)],
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        Path(f.name).unlink()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the driver benchmark failed: {proc.stderr.strip()[-300:]}")
+    return float(proc.stdout.split()[-1])
+
+
+def write_profiles(directory=PROFILES_DIR):
+    directory.mkdir(exist_ok=True)
+    for name, build in DEFAULT_PROFILE_FILES.items():
+        (directory / name).write_text(build().to_json(), encoding="utf-8")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--measure", action="store_true",
-                    help="re-measure the detector under the MicroPython unix port and use that figure")
-    ap.add_argument("--stdout", action="store_true", help="print instead of writing hardware/power.md")
+                    help="re-measure the detector's and the driver's cost per sample under the "
+                         "MicroPython unix port and use those figures")
+    ap.add_argument("--stdout", action="store_true",
+                    help="print the report instead of writing hardware/power.md and hardware/profiles/")
+    ap.add_argument("--profile", action="append", metavar="FILE.json", type=Path,
+                    help="a day profile (format: this script's docstring) to compute with, instead of "
+                         "the defaults; repeat for more than one")
     args = ap.parse_args(argv)
-    measured = None
+    profiles = None
+    if args.profile:
+        try:
+            profiles = [load_profile(p) for p in args.profile]
+            for p in profiles:
+                state_seconds(p)
+        except ProfileError as e:
+            print(f"power.py: {e}", file=sys.stderr)
+            return 2
+    global DETECTOR_US_PER_SAMPLE_HOST
+    measured = []
     if args.measure:
-        global DETECTOR_US_PER_SAMPLE_HOST
-        measured = measure_detector_us()
-        DETECTOR_US_PER_SAMPLE_HOST = measured
-        print(f"detector: {measured:.3f} µs per sample under the MicroPython unix port", file=sys.stderr)
-    text = report(measured=measured)
+        det, drv = measure_detector_us(), measure_driver_us()
+        INPUTS["detector_us"] = replace(INPUTS["detector_us"], best=round(det, 2), budget=round(det, 2))
+        INPUTS["driver_us"] = replace(INPUTS["driver_us"], best=round(drv, 2), budget=round(drv, 2))
+        DETECTOR_US_PER_SAMPLE_HOST = INPUTS["detector_us"].budget
+        measured = ["detector_us", "driver_us"]
+        print(f"detector: {det:.3f} µs, driver: {drv:.3f} µs per sample under the MicroPython unix port",
+              file=sys.stderr)
+    text = report(profiles, measured)
     if args.stdout:
         sys.stdout.write(text)
-    else:
-        OUT.write_text(text, encoding="utf-8")
-        a = average_ma(BASELINE)
-        print(f"wrote {OUT.relative_to(HERE.parent)}: baseline {a:.2f} mA, "
-              f"{days(TARGET_CELL_MAH, a):.1f} days on {TARGET_CELL_MAH} mAh", file=sys.stderr)
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    if profiles is None:
+        write_profiles()
+    rec = RECOMMENDED
+    a = average_ma(rec, profile_deepsleep())
+    print(f"wrote {OUT.relative_to(HERE.parent)}: build {rec.key} with deep sleep in DORMANT "
+          f"{a:.2f} mA, {fmt_days(days(CELL_MAH, a))} days on {CELL_MAH} mAh (budget case)", file=sys.stderr)
+    return 0
 
+
+DETECTOR_US_PER_SAMPLE_HOST = INPUTS["detector_us"].budget  # benchmarks/bench_detector.py reads it
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

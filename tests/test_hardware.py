@@ -7,6 +7,8 @@ is missing; `make test` installs all three.
 import copy
 import csv
 import importlib.util
+import json
+import math
 import re
 import shutil
 import subprocess
@@ -274,59 +276,290 @@ def load_power():
     return mod
 
 
-def test_power_inputs_follow_the_firmware_config():
-    pw = load_power()
+@pytest.fixture(scope="module")
+def pw():
+    return load_power()
+
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "power.md"
+
+
+def reference_rows():
+    """{row number: section number} of ../shared/reference/power.md's tables."""
+    rows, section = {}, None
+    for line in REFERENCE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"## (\d+)\.", line)
+        if m:
+            section = int(m[1])
+        m = re.match(r"\| (\d+) \|", line)
+        if m:
+            rows[int(m[1])] = section
+    return rows
+
+
+def test_every_power_input_names_its_source(pw):
+    assert set(pw.ESTIMATES) == {k for k, i in pw.INPUTS.items() if i.kind == "estimate"}, (
+        "an input without a source must be listed in ESTIMATES with what would replace it")
+    for name, inp in pw.INPUTS.items():
+        assert inp.kind in pw.KINDS, name
+        assert inp.source.strip() and inp.what.strip(), name
+        assert inp.best <= inp.budget or name in ("sdo_pullup_kohm", "rail_efficiency"), name
+        if inp.kind == "reference":
+            assert re.search(r"power\.md( §\d+ rows? \d+|, 'What these facts imply')", inp.source), name
+        if inp.kind == "ours":
+            assert "measured" in inp.source, name
+        if inp.kind == "estimate":
+            assert pw.ESTIMATES[name].strip(), name
+    # the Pico's figures: measured on VSYS without USB, the supply point of this build
+    for name in pw.PICO_STATE_INPUT.values():
+        inp = pw.INPUTS[name]
+        assert inp.at_v and "VSYS" in inp.source and "USB" in inp.source, name
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference/power.md is not here")
+def test_cited_reference_rows_exist_in_their_sections(pw):
+    rows = reference_rows()
+    cited = 0
+    for name, inp in pw.INPUTS.items():
+        for sec, nums in re.findall(r"power\.md §(\d+) rows? ([\d, -]+)", inp.source):
+            for num in re.findall(r"\d+", nums):
+                assert rows.get(int(num)) == int(sec), f"{name}: power.md §{sec} has no row {num}"
+                cited += 1
+    assert cited >= 10
+    assert "What these facts imply" in REFERENCE.read_text(encoding="utf-8")
+
+
+def test_estimates_only_set_the_time_awake(pw):
+    d, loop, still = pw.RECOMMENDED, pw.loop_profile(), pw.still_profile()
+    base_loop, base_still = pw.breakdown(d, loop), pw.average_ma(d, still)
+    with pw.with_inputs(rp2040_scale=1000.0, wake_overhead_ms=10.0):
+        assert pw.average_ma(d, still) == pytest.approx(base_still)  # no wakes: no change
+        more = pw.breakdown(d, loop)
+    assert more["Pico awake"] > 3 * base_loop["Pico awake"]
+    assert more["Pico in lightsleep"] < base_loop["Pico in lightsleep"]  # awake time comes out of sleep
+
+
+def test_power_inputs_follow_the_firmware_config_and_the_register_model(pw):
+    from stepclip_firmware.lis3dh import LIS3DH
+    from stepclip_firmware.lis3dh_model import LIS3DHModel
+
     assert pw.RATE_HZ == config.RATE_HZ and pw.FIFO_WATERMARK == config.FIFO_WATERMARK
-    assert pw.lis3dh_ua(25, 10) == 6 and pw.lis3dh_ua(25, 8) == 4 and pw.lis3dh_ua(50, 12) == 11
-    assert pw.wakes_per_s(pw.BASELINE) == pytest.approx(config.RATE_HZ / config.FIFO_WATERMARK)
+    assert pw.I2C_FREQ_HZ == config.I2C_FREQ
+    assert pw.INPUTS["lis3dh_ua"].budget == pw.lis3dh_ua(config.RATE_HZ, config.RESOLUTION_BITS)
+    # the budget's LIS3DH table is the register model's (both: datasheet table 12)
+    for rate, (lp, normal) in pw.LIS3DH_UA.items():
+        for bits in (8, 10, 12):
+            m = LIS3DHModel(0x18)
+            LIS3DH(m, 0x18).configure(rate, 4, bits)
+            assert m.chip_na == 1000 * pw.lis3dh_ua(rate, bits), (rate, bits)
+    # and its SDO leak is the model's at the budget's pull-up
+    m = LIS3DHModel(0x18, vdd_mv=3600)
+    assert m.sdo_pullup_na / 1e6 == pytest.approx(pw.board_ma(pw.STEMMA)["SDO pull-up"] * 3.6 / 3.3, rel=1e-3)
     # FIFO_SRC read (4 bytes) + burst addressing (3) + 6 bytes per sample, 9 bits each at 400 kHz
-    assert pw.i2c_burst_ms(25, 400_000) == pytest.approx((4 + 3 + 150) * 9 / 400_000 * 1000)
+    assert pw.i2c_ms(25, 1, 400_000) == pytest.approx((4 + 3 + 150) * 9 / 400_000 * 1000)
+    with pytest.raises(ValueError):
+        pw.lis3dh_ua(30, 10)
 
 
-def test_power_arithmetic():
-    pw = load_power()
-    b = pw.BASELINE
-    f = pw.duty(b)
-    assert f == pytest.approx(pw.awake_ms_per_wake(b) * pw.wakes_per_s(b) / 1000)
-    awake = pw.i2c_burst_ms(b.watermark) + b.watermark * (
-        pw.DETECTOR_US_PER_SAMPLE_HOST + pw.FIRMWARE_US_PER_SAMPLE_HOST) * b.scale / 1000 + b.wake_overhead_ms
-    assert pw.awake_ms_per_wake(b) == pytest.approx(awake)
-    # best case: the quoted figures as they are
-    best = (b.sleep_ma[0] * (1 - f) + b.awake_ma[0] * f + pw.lis3dh_ua() / 1000
-            + b.sensor_overhead_ma + pw.CHARGER_LEAK_MA)
-    assert pw.average_ma(b, budget=False) == pytest.approx(best)
-    # budget case: Pico figures scaled from 5 V, 3.3 V loads through the converter
-    k = (pw.USB_V - pw.DIODE_DROP_V) / (pw.CELL_NOMINAL_V - pw.DIODE_DROP_V)
-    r = 3.3 / ((pw.CELL_NOMINAL_V - pw.DIODE_DROP_V) * pw.BUCK_BOOST_EFFICIENCY)
-    budget = ((b.sleep_ma[1] * (1 - f) + b.awake_ma[1] * f) * k
-              + (pw.lis3dh_ua() / 1000 + b.sensor_overhead_ma) * r + pw.CHARGER_LEAK_MA)
-    assert pw.average_ma(b) == pytest.approx(budget)
-    # days per charge = capacity x derating / average current / 24
-    for cap in pw.CELLS_MAH:
-        assert pw.days(cap, 2.0) == pytest.approx(cap * pw.CAPACITY_DERATING / 2.0 / 24)
-    assert pw.days(pw.cell_for_days(14, 1.7), 1.7) == pytest.approx(14)
-    # the sleep current limit gives exactly the target
-    d = pw.DESIGNS[1]
-    limit = pw.max_sleep_ma_for_target(d)
-    assert pw.days(pw.TARGET_CELL_MAH, pw.average_ma(pw.replace(d, sleep_ma=(limit, limit)))) == pytest.approx(pw.TARGET_DAYS)
+def test_power_arithmetic(pw):
+    # the diode: N Vt ln(1 + I/Is) + I Rs; the cell current solves P = I (V_cell - V_diode(I))
+    assert pw.diode_v(0.0) == 0.0
+    i_is = pw.v("diode_is_ua") / 1000 * (math.e - 1)
+    assert pw.diode_v(i_is) == pytest.approx(pw.v("diode_n") * pw.THERMAL_VOLTAGE_V, rel=1e-3)
+    for p_mw in (1.0, 5.0, 110.0):
+        i = pw.cell_ma(p_mw)
+        assert i * (pw.v("cell_v") - pw.diode_v(i)) == pytest.approx(p_mw, rel=1e-9)
+    assert 0.1 < pw.diode_v(1.5) < 0.16 and 0.2 < pw.diode_v(33) < 0.3
 
-
-def test_power_designs_are_ordered_sensibly():
-    pw = load_power()
-    by = {d.name[0]: d for d in pw.DESIGNS}
+    # one state, no wakes: the Pico and the rail's parts at constant power through the diode
+    d = pw.RECOMMENDED
     for budget in (True, False):
-        a = {k: pw.average_ma(d, budget) for k, d in by.items()}
-        assert a["B"] < a["A"] and a["C"] <= a["B"] and a["E"] < a["B"] and a["F"] < a["E"]
-        assert pw.average_ma(by["A"], False) < pw.average_ma(by["A"], True)
+        spread = pw.v("unit_spread", budget)
+        rail = sum(pw.board_ma(d.board, budget=budget).values()) * 3.3 / pw.v("rail_efficiency", budget)
+        for state, prof in (("dormant", pw.still_profile()),
+                            ("lightsleep", pw.Profile("ls", "", "", 86400.0, 0.0, {}, 0))):
+            inp = pw.INPUTS[pw.PICO_STATE_INPUT[state]]
+            p = inp.value(budget) * inp.at_v * spread + rail
+            assert pw.average_ma(d, prof, "dormant", budget) == pytest.approx(pw.cell_ma(p))
+    # a profile is the time-weighted mean of its states
+    half = pw.Profile("half", "", "", 43200.0, 43200.0, {}, 0)
+    ls = pw.Profile("ls", "", "", 86400.0, 0.0, {}, 0)
+    assert pw.average_ma(d, half) == pytest.approx((pw.average_ma(d, ls) + pw.average_ma(d, pw.still_profile())) / 2)
+    # deep sleep "in lightsleep" is lightsleep
+    assert pw.average_ma(d, pw.still_profile(), "lightsleep") == pytest.approx(pw.average_ma(d, ls))
+    with pytest.raises(ValueError):
+        pw.breakdown(d, half, "hibernate")
+
+    # time awake: wakes x (overhead + FIFO_SRC read) + samples x (I2C + processing)
+    prof = pw.Profile("p", "", "", 1000.0, 0.0, {"fifo": 10, "motion": 2, "timer": 3}, 400)
+    cpu = (pw.v("detector_us") + pw.v("driver_us") + pw.v("wear_us")) * pw.v("rp2040_scale")
+    want_ms = 15 * pw.v("wake_overhead_ms") + (15 * 7 + 400 * 6) * 9 / config.I2C_FREQ * 1000 + 400 * cpu / 1000
+    assert pw.awake_seconds(prof) == pytest.approx(want_ms / 1000)
+    secs = pw.state_seconds(prof)
+    assert secs["lightsleep"] == pytest.approx(1000 - want_ms / 1000) and secs["deepsleep"] == 0
+    # measured awake time is taken as it is
+    measured = pw.Profile("m", "", "", 900.0, 0.0, {"fifo": 10}, 400, awake_s=100.0)
+    assert pw.state_seconds(measured) == {"awake": 100.0, "lightsleep": 900.0, "deepsleep": 0.0}
+    assert measured.seconds == 1000.0
+
+    # days per charge = capacity x usable share / average current / 24
+    for cap in pw.CELLS_MAH:
+        assert pw.days(cap, 2.0) == pytest.approx(cap * 0.9 / 2.0 / 24)
+    assert pw.days(pw.cell_for_days(14, 1.7), 1.7) == pytest.approx(14)
+    assert pw.target_ma() == pytest.approx(500 * 0.9 / (14 * 24))
+    assert pw.fmt_days(13.98) == "13.9" and pw.fmt_days(14.0) == "14.0"
 
 
-def test_power_md_is_current():
-    pw = load_power()
+def test_deep_sleep_requirements_give_exactly_the_target(pw):
+    d = pw.RECOMMENDED
+    for budget in (True, False):
+        f = pw.deep_fraction_for_target(d, "dormant", budget)
+        assert f is not None and 0 < f < 1
+        loop = pw.loop_profile((1 - f) * 86400)
+        mixed = pw.Profile("mixed", "", "", loop.lightsleep_s, f * 86400, loop.wakes, loop.samples)
+        assert pw.days(pw.CELL_MAH, pw.average_ma(d, mixed, "dormant", budget), budget) == pytest.approx(14, rel=1e-3)
+    # lightsleep as the deep state cannot reach it at all
+    assert pw.deep_fraction_for_target(d, "lightsleep", True) is None
+    # the highest DORMANT current that lasts 14 days with the default deep-sleep day
+    prof = pw.profile_deepsleep()
+    limit = pw.max_deep_ma_for_target(d, prof)
+    with pw.with_inputs(pico_dormant_ma=limit):
+        assert pw.days(pw.CELL_MAH, pw.average_ma(d, prof)) == pytest.approx(14, rel=1e-6)
+    assert pw.INPUTS["pico_dormant_ma"].budget == 0.76  # with_inputs put it back
+
+
+def test_power_results_are_ordered_sensibly(pw):
+    today, deep = pw.profile_today(), pw.profile_deepsleep()
+    for budget in (True, False):
+        for prof, state in ((today, "dormant"), (deep, "lightsleep"), (deep, "dormant")):
+            a = [pw.average_ma(b, prof, state, budget) for b in pw.BUILDS]
+            assert a == sorted(a, reverse=True), (prof.name, state, budget)  # A > B > C > D
+        for b in pw.BUILDS:
+            assert (pw.average_ma(b, deep, "dormant", budget) < pw.average_ma(b, deep, "lightsleep", budget)
+                    < pw.average_ma(b, today, "dormant", budget))
+            assert pw.average_ma(b, deep, "dormant", False) < pw.average_ma(b, deep, "dormant", True)
+
+
+def test_default_profiles_follow_the_stated_day(pw):
+    day = pw.DAY
+    assert day.walking_h + day.moving_h + day.sitting_h + day.night_h == 24
+    assert 10 <= day.walking_bouts <= 20 and day.walking_h == 2
+    today = pw.profile_today()
+    assert today.seconds == 86400 and today.deepsleep_s == 0
+    assert today.wakes == {"fifo": 86400 * config.RATE_HZ // config.FIFO_WATERMARK, "motion": 0, "timer": 0}
+    assert today.samples == 86400 * config.RATE_HZ
+    deep = pw.profile_deepsleep()
+    assert deep.seconds == 86400
+    episodes = day.walking_bouts + day.moving_stretches + day.sitting_h * day.fidgets_per_h
+    assert deep.wakes["motion"] == episodes and deep.wakes["timer"] == 24
+    loop = (day.walking_h + day.moving_h) * 3600 + episodes * pw.STILL_TIMEOUT_S
+    assert deep.lightsleep_s == loop and deep.deepsleep_s == 86400 - loop
+    assert deep.samples == loop * config.RATE_HZ + episodes * 32  # and the FIFO at each motion wake
+
+
+def test_committed_profiles_are_current(pw):
+    for name, build in pw.DEFAULT_PROFILE_FILES.items():
+        path = HW / "profiles" / name
+        assert path.read_text(encoding="utf-8") == build().to_json(), (
+            f"hardware/profiles/{name} is not what hardware/power.py writes: run `make hardware`")
+        assert pw.load_profile(path) == build()
+
+
+def test_power_md_is_current(pw):
     assert (HW / "power.md").read_text(encoding="utf-8") == pw.report(), (
         "hardware/power.md is not what hardware/power.py writes: run `make hardware`")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("stepclip") is None, reason="stepclip is not installed")
+def test_docs_quote_the_model(pw):
+    """hardware/README.md and README.md give the days power.md computes."""
+    today, deep = pw.profile_today(), pw.profile_deepsleep()
+
+    def span(build, prof, state="dormant"):
+        return (f"{pw.fmt_days(pw.days(500, pw.average_ma(build, prof, state, True)))}-"
+                f"{pw.fmt_days(pw.days(500, pw.average_ma(build, prof, state, False), False))} days")
+
+    by = {b.key: b for b in pw.BUILDS}
+    hw = (HW / "README.md").read_text(encoding="utf-8")
+    for want in (span(by["D"], today), span(by["C"], today), span(by["A"], today), span(by["B"], today),
+                 span(by["D"], deep)):
+        assert want in hw, f"hardware/README.md should say {want!r} (hardware/power.md)"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert span(by["D"], today) in readme, "README.md's battery line disagrees with hardware/power.md"
+
+
+def test_bad_profiles_are_refused_naming_the_field(pw, tmp_path):
+    good = json.loads(pw.profile_deepsleep().to_json())
+    cases = [
+        ({**good, "colour": "red"}, "unknown key 'colour'"),
+        ({**good, "format": "stepclip-day-profile 2"}, "format: expected"),
+        ({**good, "seconds": {"lightsleep": -1, "deepsleep": 10}}, "seconds.lightsleep: must not be negative"),
+        ({**good, "seconds": {"lightsleep": "a lot"}}, "seconds.lightsleep: must be a number"),
+        ({**good, "seconds": {"nap": 5}}, "unknown state 'nap'"),
+        ({**good, "seconds": {"lightsleep": 0, "deepsleep": 0}}, "add up to 0 s"),
+        ({**good, "seconds": [1, 2]}, "seconds: missing"),
+        ({**good, "wakes": {"fifo": 1.5}}, "wakes.fifo: must be an integer"),
+        ({**good, "wakes": {"sneeze": 1}}, "unknown kind 'sneeze'"),
+        ({**good, "samples": True}, "samples: must be an integer"),
+        ({**good, "seconds": {"lightsleep": float("inf")}}, "seconds.lightsleep: must be a number"),
+        ([1, 2, 3], "not a JSON object"),
+    ]
+    for doc, message in cases:
+        with pytest.raises(pw.ProfileError, match=re.escape(message)):
+            pw.parse_profile(doc, "day.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": ', encoding="utf-8")
+    with pytest.raises(pw.ProfileError, match=r"bad\.json: not JSON"):
+        pw.load_profile(bad)
+    with pytest.raises(pw.ProfileError, match=r"missing\.json: cannot read"):
+        pw.load_profile(tmp_path / "missing.json")
+    # more work than time
+    busy = pw.Profile("busy", "", "", 10.0, 0.0, {"fifo": 10_000}, 250_000)
+    with pytest.raises(pw.ProfileError, match="need .* s awake, more than the 10 s"):
+        pw.state_seconds(busy)
+
+
+def run_power(*args):
+    return subprocess.run([sys.executable, str(HW / "power.py"), *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+@pytest.mark.parametrize("content, what", [
+    ('{"format": "stepclip-day-profile 1", "seconds": {"lightsleep": -5}}', "seconds.lightsleep"),
+    ("not json", "not JSON"),
+    ('{"format": "stepclip-day-profile 1", "seconds": {"lightsleep": 10}, "wakes": {"fifo": 100000}}',
+     "s awake, more than"),
+])
+def test_power_cli_refuses_a_bad_profile_in_one_line(tmp_path, content, what):
+    path = tmp_path / "day.json"
+    path.write_text(content, encoding="utf-8")
+    proc = run_power("--profile", str(path), "--stdout")
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert str(path) in lines[0] or "day.json" in lines[0]
+    assert what in lines[0]
+
+
+def test_power_cli_computes_with_a_given_profile(pw, tmp_path):
+    prof = pw.Profile("a very still week", "lying in a drawer", "a test", 8640.0, 77760.0,
+                      {"fifo": 8640, "motion": 5, "timer": 24}, 8640 * 25 + 5 * 32)
+    path = tmp_path / "still.json"
+    path.write_text(prof.to_json(), encoding="utf-8")
+    proc = run_power("--profile", str(path), "--stdout")
+    assert proc.returncode == 0, proc.stderr
+    d = pw.days(500, pw.average_ma(pw.RECOMMENDED, prof, "dormant", True))
+    assert "a very still week, in DORMANT" in proc.stdout
+    assert f"{pw.fmt_days(d)} days" in proc.stdout
+    assert "one wake a second (today)" not in proc.stdout  # the given profiles replace the defaults
+    assert (HW / "power.md").read_text(encoding="utf-8") == pw.report()  # --stdout wrote nothing
+
+
+def test_config_sdo_flag_matches_the_wiring():
+    doc = load_wiring()
+    sdo = {lab for c, p, lab in peers(doc, "LIS3DH", "SDO")}
+    assert (sdo == {"GND"}) == (config.LIS3DH_ADDRESS == 0x18) == config.LIS3DH_SDO_TIED_LOW
+
+
 # ---------------------------------------------------------------------------
 # Enclosure
 # ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 (firmware/lis3dh_model.py), under CPython and the MicroPython unix port, and the
 same model read by Adafruit's driver (adafruit-circuitpython-lis3dh)."""
 
+import itertools
 import random
 import subprocess
 from array import array
@@ -397,6 +398,113 @@ def test_model_rates_from_odr_codes():
         assert m.rate_hz == lowpower
 
 
+# ------------------------------------------------------------------ SDO/SA0 pull-up
+
+CTRL_REG0 = 0x1E
+
+
+class WriteLog:
+    """The model's bus, recording every register write (register, value)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.writes = []
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        self.model.readfrom_mem_into(addr, reg, buf)
+
+    def writeto_mem(self, addr, reg, buf):
+        for i, v in enumerate(buf):
+            self.writes.append(((reg & 0x7F) + (i if reg & 0x80 else 0), v))
+        self.model.writeto_mem(addr, reg, buf)
+
+
+def test_sdo_pullup_leaks_until_configure_disconnects_it_at_0x18():
+    m = LIS3DHModel(0x18)  # SA0 wired to GND, 3.3 V: the stepclip wiring
+    assert reg(m, CTRL_REG0) == 0x10  # reset: pull-up connected
+    assert 140_000 <= m.sdo_pullup_na <= 145_000  # 3.3 V / 23.1 kOhm
+    d = LIS3DH(m, 0x18)  # sdo_tied_low defaults to "yes at 0x18"
+    assert reg(m, CTRL_REG0) == 0x10  # nothing is written before configure()
+    d.configure(25, 4, 10)
+    assert reg(m, CTRL_REG0) == 0x90
+    assert not d.sdo_pullup
+    assert m.sdo_pullup_na == 0 and m.supply_na == m.chip_na == 6000
+    # still answering at 0x18, and counting
+    d.start_fifo(config.FIFO_WATERMARK)
+    for i in range(config.FIFO_WATERMARK):
+        m.push(0, 0, 1000)
+    assert d.read_fifo(fifo_buffer()) == config.FIFO_WATERMARK
+
+
+def test_config_flag_is_what_the_driver_gets_and_it_disconnects():
+    m = LIS3DHModel(config.LIS3DH_ADDRESS)
+    d = LIS3DH(m, config.LIS3DH_ADDRESS, config.LIS3DH_SDO_TIED_LOW)
+    d.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
+    assert config.LIS3DH_ADDRESS == 0x18 and config.LIS3DH_SDO_TIED_LOW is True
+    assert reg(m, CTRL_REG0) == 0x90 and m.sdo_pullup_na == 0
+
+
+def test_sdo_not_tied_low_keeps_the_pullup_and_reconnects_it():
+    m = LIS3DHModel(0x18)
+    LIS3DH(m, 0x18).configure(25, 4, 10)
+    assert reg(m, CTRL_REG0) == 0x90
+    d = LIS3DH(m, 0x18, sdo_tied_low=False)  # a soft reset with the flag changed
+    d.configure(25, 4, 10)
+    assert reg(m, CTRL_REG0) == 0x10 and d.sdo_pullup
+    assert m.sdo_pullup_na > 100_000
+
+
+def test_address_0x19_keeps_the_pullup_even_when_told_sdo_is_low():
+    m = LIS3DHModel(0x19)
+    d = LIS3DH(m, 0x19, sdo_tied_low=True)
+    d.configure(25, 4, 10)
+    assert reg(m, CTRL_REG0) == 0x10 and d.sdo_pullup
+    assert m.sdo_pullup_na == 0  # SA0 high: nothing flows through the pull-up
+    d = LIS3DH(m, 0x19)
+    d.configure(25, 4, 10)
+    assert reg(m, CTRL_REG0) == 0x10
+
+
+@pytest.mark.parametrize("address, tied", [(0x18, None), (0x18, True), (0x18, False), (0x19, None), (0x19, True)],
+                         ids=["0x18-default", "0x18-tied-low", "0x18-not-tied", "0x19-default", "0x19-told-tied-low"])
+def test_ctrl_reg0_is_written_only_0x10_or_0x90(address, tied):
+    """Bits 6..0 of CTRL_REG0 must stay 0010000 (datasheet 8.6; writing 0x00 breaks
+    the I2C link, ST's forum): configure() writes it once, and only 0x10 or 0x90."""
+    for rate, range_g, bits in itertools.product(RATES, RANGES, BITS):
+        bus = WriteLog(LIS3DHModel(address))
+        d = LIS3DH(bus, address, tied)
+        d.configure(rate, range_g, bits)
+        d.start_fifo(config.FIFO_WATERMARK)
+        writes = [v for r, v in bus.writes if r == CTRL_REG0]
+        assert writes == [0x90 if (address == 0x18 and tied is not False) else 0x10]
+
+
+def test_model_sdo_pullup_current_follows_the_datasheet():
+    # table 3: 30.4 kOhm at 2.5 V, 20.4 kOhm at 3.6 V
+    assert LIS3DHModel(0x18, vdd_mv=2500).sdo_pullup_na == 2_500_000_000 // 30_400  # 82 uA (ST's forum: 78 uA)
+    assert LIS3DHModel(0x18, vdd_mv=3600).sdo_pullup_na == 3_600_000_000 // 20_400
+    # the Adafruit 2809's 10 kOhm pull-down alone, without the wire to GND
+    assert LIS3DHModel(0x18, sa0_ohm=10_000).sdo_pullup_na == 3_300_000_000 // (23_128 + 10_000)
+    # BOOT reconnects it (CTRL_REG0 back to 0x10)
+    m = LIS3DHModel(0x18)
+    LIS3DH(m, 0x18).configure(25, 4, 10)
+    assert m.sdo_pullup_na == 0
+    m.writeto_mem(0x18, CTRL_REG5, bytes([0x80]))
+    assert reg(m, CTRL_REG0) == 0x10 and m.sdo_pullup_na > 140_000
+
+
+def test_model_supply_current_by_rate_and_mode():
+    # datasheet table 12 (uA): low-power / normal and high-resolution
+    table = {1: (2, 2), 10: (3, 4), 25: (4, 6), 50: (6, 11), 100: (10, 20), 200: (18, 38), 400: (36, 73)}
+    for rate, (lp, normal) in table.items():
+        for bits, ua in ((8, lp), (10, normal), (12, normal)):
+            m, d = fresh(rate, 4, bits)
+            assert m.chip_na == 1000 * ua, (rate, bits)
+    m = LIS3DHModel(ADDR)
+    m.writeto_mem(ADDR, CTRL_REG1, b"\x07")  # ODR 0: powered down
+    assert m.chip_na == 500
+
+
 # ------------------------------------------------------------------ values
 
 
@@ -645,6 +753,8 @@ MP_CHECKS = (
     + [f"roundtrip_{p}_{r}g_{b}bit" for p in ("out", "fifo") for r in RANGES for b in BITS]
     + ["read_fifo_heap_locked", "model_push_heap_locked", "sampling_loop_heap_locked",
        "sampling_loop_heap_locked_8bit", "sampling_loop_heap_locked_10bit"]
+    + ["sdo_pullup_disconnected_at_0x18", "sdo_pullup_kept_when_not_tied_low", "sdo_pullup_kept_at_0x19",
+       "supply_current_25hz_8bit"]
 )
 
 

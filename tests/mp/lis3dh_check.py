@@ -313,11 +313,38 @@ def check_alloc():
     print("ALLOC read_fifo_push32 %d %d" % (after - before, 100))
 
 
+# --- SDO/SA0 pull-up ----------------------------------------------------------------
+
+
+def check_sdo_pullup():
+    ctrl_reg0 = 0x1E
+    m = LIS3DHModel(0x18)
+    leak = m.sdo_pullup_na
+    d = LIS3DH(m, 0x18)
+    d.configure(25, 4, 10)
+    v = m.readfrom_mem(0x18, ctrl_reg0, 1)[0]
+    report("sdo_pullup_disconnected_at_0x18", v == 0x90 and m.sdo_pullup_na == 0 and leak > 140000,
+           "CTRL_REG0 0x%02x, leak %d nA before, %d after" % (v, leak, m.sdo_pullup_na))
+    d = LIS3DH(m, 0x18, False)
+    d.configure(25, 4, 10)
+    v = m.readfrom_mem(0x18, ctrl_reg0, 1)[0]
+    report("sdo_pullup_kept_when_not_tied_low", v == 0x10 and m.sdo_pullup_na == leak,
+           "CTRL_REG0 0x%02x, leak %d nA" % (v, m.sdo_pullup_na))
+    m = LIS3DHModel(0x19)
+    d = LIS3DH(m, 0x19, True)
+    d.configure(25, 4, 10)
+    v = m.readfrom_mem(0x19, ctrl_reg0, 1)[0]
+    report("sdo_pullup_kept_at_0x19", v == 0x10 and m.sdo_pullup_na == 0, "CTRL_REG0 0x%02x" % v)
+    m, d = fresh(25, 4, 8)
+    report("supply_current_25hz_8bit", m.supply_na == 4000, "%d nA" % m.supply_na)
+
+
 check_who_am_i()
 check_configure()
 for bits in (8, 10, 12):
     check_stream(bits)
 check_roundtrip()
 check_alloc()
+check_sdo_pullup()
 print("END %d %d" % (results[0], results[1]))
 sys.exit(1 if results[1] else 0)
