@@ -591,14 +591,16 @@ def _gone(pid):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
-def test_emulate_ends_its_device_process_whatever_ends_it(tmp_path, sig):
+def test_emulate_ends_its_device_process_whatever_ends_it(sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "stepclip.cli", "emulate", "--speed", "50"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    children = []
     try:
         assert proc.stdout.readline().startswith("port: /dev/pts/")
-        (child,) = _children(proc.pid)
+        children = _children(proc.pid)
+        (child,) = children
         assert not _gone(child)
         proc.send_signal(getattr(signal, sig))
         proc.wait(20)
@@ -606,3 +608,6 @@ def test_emulate_ends_its_device_process_whatever_ends_it(tmp_path, sig):
     finally:
         if proc.poll() is None:
             proc.kill()
+        for pid in children:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)  # the test failed: leave no device process behind
