@@ -331,7 +331,7 @@ class Store:
         rec = self._read_one(TODAY, Record.from_line)
         if rec is not None and rec.kind == "D":
             self.newest = rec.last_second()
-        pre = rec.prefix() if rec is not None else None
+        mine = rec.ident() if rec is not None else None
         found = []
 
         def visit(line, version):
@@ -340,7 +340,7 @@ class Store:
                 self.seq = closed.seq
             if closed.kind == "D" and closed.last_second() > self.newest:
                 self.newest = closed.last_second()
-            if pre is not None and line.startswith(pre):
+            if closed.ident() == mine:
                 found.append(closed.steps)
 
         self._count, version = self._check_days(visit)
@@ -453,12 +453,12 @@ class Store:
             drop = 0
         free = _free_bytes(self.root)
         short = size[0] + _MAX_LINE + _SPARE - free  # the new file is written beside the old one
+        extra = 0  # records dropped to make room
         if free >= 0 and short > 0 and old:
             extra = short * old // size[0] + 1  # lines of the average size
             if drop + extra > old:
                 extra = old - drop
             drop += extra
-            self.dropped += extra
         rec.seq = self.seq + 1
         new = (rec.to_line() + "\n").encode()
         self.seq += 1
@@ -498,6 +498,7 @@ class Store:
         finally:
             if src is not None:
                 src.close()
+        self.dropped += extra
 
     def records(self, since=None):
         # Generator: closed records, oldest first (the order they were closed).

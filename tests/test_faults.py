@@ -7,13 +7,12 @@ checks the rule that README.md and firmware/PROTOCOL.md state for it.
 """
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
-import select
 import threading
 import time
-import tty
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from stepclip import sync as syncmod
 from stepclip.device import Device
 from stepclip.store import Database
 from stepclip_firmware.protocol import checked
+from test_errors import fake_port
 
 pytestmark = pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
 
@@ -92,11 +92,11 @@ def test_a_wrong_date_does_not_freeze_later_syncs(tmp_path, wrong):
     try:
         played(emu, a[1] + 10)
         if wrong.startswith("computer"):
-            do_sync(db_path, emu.port, now=day_at(9, 1, TODAY.replace(year=TODAY.year + 3)))
+            do_sync(db_path, emu.port, now=day_at(9, 1, TODAY + timedelta(days=3 * 365)))
         else:
             do_sync(db_path, emu.port, now=day_at(9, 1))
             with Device(emu.port) as dev:  # by hand in a serial terminal
-                dev.ask(f"TIME {TODAY.year + 30}-{TODAY:%m-%d}T09:02:00")
+                dev.ask(f"TIME {TODAY + timedelta(days=30 * 365):%Y-%m-%d}T09:02:00")
         played(emu, b[1] + 10)
         do_sync(db_path, emu.port, now=day_at(9, 6))  # the right time: walk b is on a wrong date
         played(emu, c[1] + 10)
@@ -258,6 +258,35 @@ def test_a_flash_that_never_works_still_counts_and_answers(tmp_path):
     assert len(days) == 1 and days[0]["steps"] == steps_in(tr, *walks[0]) > 0
 
 
+def test_sync_says_when_the_device_flash_is_full_and_a_date_is_wrong(tmp_path):
+    hours = ",".join(["0"] * 9 + ["500"] + ["0"] * 14)
+    late = (TODAY + timedelta(days=3 * 365)).isoformat()
+
+    def answer(line):
+        if line.startswith(b"ID"):
+            return checked(f"OK device=stepclip fw=0.2.0 proto=2 id={DEVICE} board=pico clock=set uptime_s=50 "
+                           "epoch=77 boot=3 seq=1 today=500 storage=full unsaved=1 dropped=12")
+        if line.startswith(b"DAYS"):
+            return (checked(f"DAY date={late} epoch=77 boot=3 seq=1 steps=900 brisk=0 overruns=0 hours={hours}")
+                    + checked(f"DAY date={TODAY.isoformat()} epoch=77 boot=3 seq=0 steps=500 brisk=0 overruns=0 hours={hours}")
+                    + checked("OK records=2"))
+        return checked("OK")
+
+    port, close = fake_port(answer)
+    try:
+        proc = subprocess.run(STEPCLIP + ["sync", "--port", port, "--db", str(tmp_path / "s.db")], capture_output=True, text=True, timeout=60)
+    finally:
+        close()
+    assert proc.returncode == 0, proc.stderr
+    warnings = [ln for ln in proc.stdout.splitlines() if ln.startswith("warning: ")]
+    assert len(warnings) == 3, proc.stdout
+    assert "flash is full: 1 closed record(s) are only in its RAM" in warnings[0]
+    assert "dropped its 12 oldest record(s)" in warnings[1]
+    assert f"dated after today ({late})" in warnings[2] and "not counted" in warnings[2]
+    assert "today" in proc.stdout and "500 steps" in proc.stdout
+    assert daily(tmp_path / "s.db") == {TODAY: 500}
+
+
 def fill_flash(flash, leave_bytes):
     """Write a file of another program onto the flash image until about leave_bytes stay free."""
     script = tmp_script = flash.with_suffix(".fill.py")
@@ -286,55 +315,21 @@ def fill_flash(flash, leave_bytes):
 # --- 6. every reply line is accounted for ---------------------------------------------------
 
 
-def fake_port(answer):
-    """A pseudo-terminal whose other end answers each line with answer(line, attempt)."""
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    asked = {}
-
-    def serve():
-        buf = b""
-        while True:
-            try:
-                data = os.read(master, 1024)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                word = line.split(b" ")[0]
-                asked[word] = asked.get(word, 0) + 1
-                reply = answer(line, asked[word])
-                if reply:
-                    os.write(master, reply)
-
-    threading.Thread(target=serve, daemon=True).start()
-    return os.ttyname(slave), (master, slave)
-
-
-def close_all(fds):
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
 DEVICE = "e0000000000000fe"
 
 
 def scripted_stepclip(days, drop_on):
     """answer() of a stepclip whose DAYS reply loses its second line on the tries in drop_on."""
     hours = ",".join(["0"] * 24)
+    asked = {"DAYS": 0}
 
-    def answer(line, attempt):
+    def answer(line):
         if line.startswith(b"ID"):
             return checked(f"OK device=stepclip fw=0.2.0 proto=2 id={DEVICE} board=pico clock=set uptime_s=50 epoch=77 boot=3 seq=2 today=7")
         if line.startswith(b"DAYS"):
+            asked["DAYS"] += 1
             lines = [checked(f"DAY date={d} epoch=77 boot=3 seq={i + 1} steps={100 + i} brisk=0 overruns=0 hours={hours}") for i, d in enumerate(days)]
-            if attempt in drop_on:
+            if asked["DAYS"] in drop_on:
                 del lines[1]  # read by another program
             return b"".join(lines) + checked(f"OK records={len(days)}")
         return checked("OK")
@@ -345,12 +340,12 @@ def scripted_stepclip(days, drop_on):
 @pytest.mark.parametrize("drop_on", [(1,), (1, 2, 3, 4, 5)], ids=["first try", "every try"])
 def test_a_reply_that_lost_a_line_is_never_stored(tmp_path, drop_on):
     days = [(TODAY - timedelta(days=k)).isoformat() for k in (2, 1, 0)]
-    port, fds = fake_port(scripted_stepclip(days, drop_on))
+    port, close = fake_port(scripted_stepclip(days, drop_on))
     db_path = tmp_path / "s.db"
     try:
         proc = subprocess.run(STEPCLIP + ["sync", "--port", port, "--db", str(db_path)], capture_output=True, text=True, timeout=60)
     finally:
-        close_all(fds)
+        close()
     if len(drop_on) == 1:  # the retry got every line
         assert proc.returncode == 0, proc.stderr
         assert sorted(d.isoformat() for d in daily(db_path)) == days
@@ -453,10 +448,10 @@ def two_picos(tmp_path, monkeypatch):
     stepclip) sorts first, then an emulated stepclip."""
     from serial.tools import list_ports
 
-    def repl(line, attempt):
+    def repl(line):
         return b"\r\nTraceback (most recent call last):\r\nNameError: name 'ID' isn't defined\r\n>>> "
 
-    other, fds = fake_port(repl)
+    other, close = fake_port(repl)
     emu = emulator.Emulator([], start=day_at(9), speed=20, device_id="e0000000000000b2")
     emu.start()
     links = [tmp_path / "ttyACM0", tmp_path / "ttyACM1"]
@@ -465,7 +460,7 @@ def two_picos(tmp_path, monkeypatch):
     monkeypatch.setattr(list_ports, "comports", lambda *a, **k: [FakePortInfo(str(p)) for p in reversed(links)])
     yield [str(p) for p in links]
     emu.close()
-    close_all(fds)
+    close()
 
 
 def test_sync_finds_the_stepclip_among_several_picos(tmp_path, two_picos):
@@ -490,7 +485,6 @@ PLACE_SCRIPT = """
 import json, sys
 from datetime import datetime
 from stepclip.store import Database
-from stepclip_firmware.protocol import checked
 from stepclip.sync import sync
 port, db_path, now = sys.argv[1:4]
 with Database(db_path) as db:
