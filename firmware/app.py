@@ -125,10 +125,10 @@ class App:
         if found is not None:
             self.pending.remove(found)
         try:
-            for rec in self.store.records():
+            for rec in self.store.records(day=day):
                 if rec.ident() == mine:
                     found = found or rec
-                elif rec.kind == kind and rec.day == day:
+                else:
                     self.today_before += rec.steps
         except (OSError, ValueError):
             pass  # an unreadable history: a new record

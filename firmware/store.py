@@ -500,9 +500,10 @@ class Store:
                 src.close()
         self.dropped += extra
 
-    def records(self, since=None):
+    def records(self, since=None, day=None):
         # Generator: closed records, oldest first (the order they were closed).
-        # With since: only those with a close number after it.
+        # With since: only those with a close number after it. With day: only
+        # the dated records of that day (the others are not parsed).
         # ValueError if days.txt has become unreadable since load().
         try:
             n = self._scan(DAYS)[0]  # CRC check first: never yield from a bad file
@@ -512,11 +513,15 @@ class Store:
             if e.args[0] != _ENOENT:
                 raise
             return
+        mark = None if day is None else b"%d" % day
         f = open(self._path(DAYS), "rb")
         try:
             f.readline(_MAX_LINE)
             for _ in range(n):
-                r = Record.from_line(f.readline(_MAX_LINE))
+                line = f.readline(_MAX_LINE)
+                if mark is not None and (not line.startswith(b"D ") or line.split(b" ", 4)[3] != mark):
+                    continue
+                r = Record.from_line(line)
                 if since is None or r.seq > since:
                     yield r
         finally:

@@ -201,8 +201,10 @@ def check_basic(store, root):
     st2.close(u)
     assert lines(st2) == [line0(r), line0(r2), line0(other), line0(u)]
     assert seqs(st2) == [3, 2, 4, 5]
-    # records(since): the closes after a close number
+    # records(since): the closes after a close number; records(day=): a date's records of every boot
     assert lines(st2, 3) == [line0(other), line0(u)]
+    assert [line0(x) for x in st2.records(day=9001)] == [line0(r2), line0(other)]
+    assert [line0(x) for x in st2.records(day=0)] == []  # an uptime record's day is not a date
     assert lines(st2, 4) == [line0(u)] and lines(st2, 5) == [] and len(lines(st2, 0)) == 4
     # close numbers survive a restart (days.txt and boot.txt both hold them)
     st3 = store.Store(d)
