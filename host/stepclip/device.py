@@ -63,6 +63,7 @@ def find_ports():
 
 
 def no_pico():
+    """The DeviceNotFound for no Pico plugged in (one line, saying what to do)."""
     return DeviceNotFound(
         "no stepclip found: no USB serial device with id 2E8A:0005 (a Pico running MicroPython); "
         "plug it in or name the port with --port"
