@@ -2,9 +2,12 @@
 #
 # Wake on the LIS3DH FIFO watermark (or a timer), feed every sample to the step
 # counter, add the steps to today's record, answer the host over USB, sleep.
-# Today's record is saved at most every CHECKPOINT_S seconds and at each day
-# rollover; the steps of a day are attributed to a date only when the clock is
-# known, otherwise to (boot, uptime day) for the host to place at the next sync.
+# Today's record is saved at most every CHECKPOINT_S seconds, at each day
+# rollover and when the host syncs (TIME, DAYS); the steps of a day are
+# attributed to a date only when the clock is known, otherwise to (boot, uptime
+# day) for the host to place at the next sync. Records are per boot: a restart
+# closes the last boot's record and starts a new one. A storage error never
+# stops counting: the record stays in RAM and the write is tried again.
 import sys
 from array import array
 
@@ -15,9 +18,11 @@ from protocol import PROTOCOL_VERSION, Protocol, checked
 from stepcounter import StepCounter
 from store import Record, Store
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # firmware version (ID fw=); 0.2.0: protocol 2, store format 2
 _WAKE_MS = 1000 * config.FIFO_WATERMARK // config.RATE_HZ  # one FIFO watermark
 _FIFO = 32  # samples the LIS3DH FIFO holds
+_ENOSPC = 28  # errno: no space left on the flash
+_PENDING = 31  # closed records kept in RAM while the flash fails (a month of days)
 
 
 class App:
@@ -27,12 +32,29 @@ class App:
         self.sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
         self.counter = StepCounter(config.RATE_HZ)
         self.samples = array("h", bytes(2 * 3 * _FIFO))
-        self.store = Store(board.data_dir)
         self.proto = Protocol(self, board.write)
+        self.storage = "ok"  # ok, full or error: how the last write to the flash went
+        self.pending = []  # closed records that could not be written yet, oldest first
 
-        self.rec = self.store.load()  # the open record of the last checkpoint
-        self.boot = self.store.new_boot()
-        self.wall_s = board.clock_s()  # seconds since 2000-01-01, -1 while unknown
+        store = self.store = Store(board.data_dir)
+        last = None  # the open record of the last boot's last checkpoint
+        try:
+            last = store.load()
+        except OSError as e:
+            self._failed(e)
+        try:
+            store.new_boot()
+        except OSError as e:
+            self._failed(e)
+        self.epoch, self.boot = store.epoch, store.boot
+        wall = board.clock_s()  # seconds since 2000-01-01, -1 while unknown
+        self.clock = "set" if wall >= 0 else "unset"
+        if 0 <= wall < store.newest:
+            # behind the newest record on flash (an RTC that stopped during
+            # lightsleep, then a soft reset): not a set clock
+            wall = -1
+            self.clock = "stale"
+        self.wall_s = wall
         self.uptime_s = 0
         self.ms = 0  # milliseconds not yet added to uptime_s / wall_s
         self.ticks = board.ticks_ms()
@@ -43,7 +65,11 @@ class App:
         self.token = 0  # erase confirmation token, 0 = none asked
         self.stream_left = -1  # samples still to stream; 0 = until STOP, -1 = off
         self.streamed = 0
-        self._roll()  # closes a record from before the restart, if its day has passed
+        self.rec = None
+        self.today_before = 0  # steps of today's date in records of earlier boots
+        if last is not None:
+            self._close(last)  # a record of an earlier boot is final
+        self._roll()
 
     # --- time -------------------------------------------------------------------
 
@@ -63,32 +89,58 @@ class App:
         return self.wall_s if self.wall_s >= 0 else self.uptime_s
 
     def _roll(self):
-        # start a new record when the day (or, clock unset, the uptime day) changes
+        # start a new record when the day (or, clock unset, the uptime day)
+        # changes; True if it did
         if self.wall_s >= 0:
-            kind, key, sub = "D", self.wall_s // 86400, 0
+            kind, day = "D", self.wall_s // 86400
         else:
-            kind, key, sub = "U", self.boot, self.uptime_s // 86400
+            kind, day = "U", self.uptime_s // 86400
         rec = self.rec
         if rec is not None:
-            if rec.kind == kind and rec.key == key and rec.sub == sub:
-                return
-            self.store.close(rec)
-        self.rec = self._closed(kind, key) or Record(kind, key, sub)
+            if rec.kind == kind and rec.day == day and rec.epoch == self.epoch:
+                return False
+            if self.minute_steps >= config.BRISK_SPM:
+                rec.brisk += 1  # the minute so far was counted in this record
+            self._close(rec)
+        self.minute = -1
+        self.minute_steps = 0
+        self.rec = self._day_so_far(kind, day) or Record(kind, self.epoch, self.boot, day)
         self.save()
+        return True
 
-    def _closed(self, kind, key):
-        # a day already closed (the clock was set back onto it): carry on from it
-        if kind == "D":
-            for rec in self.store.records(key):
-                if rec.kind == "D" and rec.key == key:
-                    return rec
-        return None
+    def _day_so_far(self, kind, day):
+        # For a date: note the steps its records of earlier boots hold (ID's
+        # today), and return this boot's record of it if it was closed already
+        # (the clock was set back onto it): counting carries on from it.
+        self.today_before = 0
+        if kind != "D":
+            return None
+        mine = (kind, self.epoch, self.boot, day)
+        found = None
+        for rec in self.pending:
+            if rec.ident() == mine:
+                found = rec
+            elif rec.kind == kind and rec.day == day:
+                self.today_before += rec.steps
+        if found is not None:
+            self.pending.remove(found)
+        try:
+            for rec in self.store.records(day=day):
+                if rec.ident() == mine:
+                    found = found or rec
+                else:
+                    self.today_before += rec.steps
+        except (OSError, ValueError):
+            pass  # an unreadable history: a new record
+        return found
 
     def set_time(self, wall_s):
         self._advance()
         self.wall_s = wall_s
+        self.clock = "set"
         self.board.set_clock(wall_s)
-        self._roll()  # steps before this stay with (boot, uptime day)
+        if not self._roll():  # steps before this stay with (boot, uptime day)
+            self.save()  # what the host saw is on flash
 
     # --- counting ---------------------------------------------------------------
 
@@ -130,8 +182,34 @@ class App:
             self.save()
 
     def save(self):
-        self.store.checkpoint(self.rec)
+        """Checkpoint: the closed records still in RAM (oldest first), then the open one."""
         self.saved_at = self.uptime_s
+        while self.pending:
+            if not self._stored(self.store.close, self.pending[0]):
+                return
+            self.pending.pop(0)
+        self._stored(self.store.checkpoint, self.rec)
+
+    def _close(self, rec):
+        if not self._stored(self.store.close, rec):
+            self.pending.append(rec)  # kept in RAM (and sent by DAYS) until it is written
+            if len(self.pending) > _PENDING:
+                self.pending.pop(0)
+                self.store.dropped += 1
+
+    def _stored(self, op, rec):
+        # a store operation; a storage error never stops counting: note it
+        try:
+            op(rec)
+        except OSError as e:
+            self._failed(e)
+            return False
+        if not self.pending:
+            self.storage = "ok"
+        return True
+
+    def _failed(self, e):
+        self.storage = "full" if e.args and e.args[0] == _ENOSPC else "error"
 
     # --- the loop -----------------------------------------------------------------
 
@@ -174,23 +252,32 @@ class App:
             ("micropython", "%d.%d.%d" % impl.version[:3]),
             ("mpy", "%d.%d" % (mpy & 0xFF, mpy >> 8 & 3)),
             ("battery_mv", b.battery_mv()),
-            ("clock", "set" if self.wall_s >= 0 else "unset"),
+            ("clock", self.clock),
             ("time", dates.iso_time(self.wall_s) if self.wall_s >= 0 else "-"),
             ("uptime_s", self.uptime_s),
+            ("epoch", self.epoch),
             ("boot", self.boot),
-            ("today", self.rec.steps),
+            ("seq", self.store.seq),
+            ("today", self.today_before + self.rec.steps),
+            ("storage", self.storage),
+            ("unsaved", len(self.pending)),
+            ("dropped", self.store.dropped),
             ("rate", config.RATE_HZ),
             ("range", config.RANGE_G),
             ("bits", config.RESOLUTION_BITS),
         )
 
-    def records(self, since_day):
-        open_rec = self.rec  # not yet closed; it replaces a closed copy of itself
-        for rec in self.store.records(since_day):
-            if rec.kind != open_rec.kind or rec.key != open_rec.key or rec.sub != open_rec.sub:
+    def records(self, since):
+        """DAYS: save, then the closed records on flash (closed after close number
+        `since`, if given), those still in RAM, and the open record."""
+        self.save()
+        open_rec = self.rec.ident()  # may be a closed day resumed: it replaces its closed copy
+        for rec in self.store.records(since):
+            if rec.ident() != open_rec:
                 yield rec
-        if open_rec.kind == "U" or since_day is None or open_rec.key >= since_day:
-            yield open_rec
+        for rec in self.pending:
+            yield rec
+        yield self.rec
 
     def start_stream(self, seconds):
         self.stream_left = seconds * config.RATE_HZ
@@ -225,7 +312,12 @@ class App:
             self.token = 0
             return False
         self.token = 0
-        self.store.erase()
+        try:
+            self.store.erase()
+        except OSError as e:
+            self._failed(e)
+        self.epoch = self.store.epoch  # a new epoch: new keys for the records from now on
+        self.pending = []
         self.rec = None
         self._roll()
         return True

@@ -45,8 +45,8 @@ class FileBlockDevice:
             blocks = self.f.tell() // _BLOCK
         except OSError:
             self.f = open(path, "w+b")
-            empty = b"\xff" * _BLOCK
-            for _ in range(blocks):
+            empty = b"\xff" * 256  # erased flash, a page at a time (a small heap has no 4 KB to spare)
+            for _ in range(blocks * _BLOCK // 256):
                 self.f.write(empty)
             self.f.flush()
         self.blocks = blocks
@@ -230,7 +230,9 @@ class Board:
             self.vms = now
 
     def finished(self):
-        return self.run_to_end and self.ended_at >= 0 and self.vms - self.ended_at >= self.still_ms
+        if not self.run_to_end:
+            return self.eof  # the host side (stepclip emulate) has gone: end with it
+        return self.ended_at >= 0 and self.vms - self.ended_at >= self.still_ms
 
     # --- serial ------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-# stepclip serial protocol, version 1: line-based text over the USB console.
+# stepclip serial protocol, version 2: line-based text over the USB console.
 # Every reply line ends with " *" and the CRC-32 of the text before it, in 8 hex
 # digits. A command's reply ends with one "OK ..." or "ERR <code> <message>" line.
 # See PROTOCOL.md for the commands and an example session.
@@ -9,7 +9,7 @@ if "." in __name__:  # host: imported as stepclip_firmware.protocol
 else:
     import dates
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_LINE = 96  # longer input lines are discarded and answered with ERR too-long
 
 COMMANDS = "ID,TIME,DAYS,STREAM,STOP,ERASE,HELP"
@@ -90,8 +90,8 @@ class Protocol:
 
     def cmd_DAYS(self, args):
         if len(args) > 1:
-            raise ValueError("usage: DAYS [YYYY-MM-DD]")
-        since = dates.parse_date(args[0]) if args else None
+            raise ValueError("usage: DAYS [SEQ]")
+        since = dates.number(args[0]) if args else None  # the last close number the host has
         n = 0
         for rec in self.app.records(since):
             self.say(record_line(rec))
@@ -120,7 +120,7 @@ class Protocol:
 def record_line(rec):
     hours = ",".join(str(v) for v in rec.hourly)
     if rec.kind == "D":
-        head = "DAY date=%s" % dates.iso_date(rec.key)
+        head = "DAY date=%s epoch=%d boot=%d" % (dates.iso_date(rec.day), rec.epoch, rec.boot)
     else:  # counted while the clock was unset: the host places it by boot and uptime
-        head = "UPTIME boot=%d day=%d" % (rec.key, rec.sub)
-    return "%s steps=%d brisk=%d overruns=%d hours=%s" % (head, rec.steps, rec.brisk, rec.overruns, hours)
+        head = "UPTIME epoch=%d boot=%d day=%d" % (rec.epoch, rec.boot, rec.day)
+    return "%s seq=%d steps=%d brisk=%d overruns=%d hours=%s" % (head, rec.seq, rec.steps, rec.brisk, rec.overruns, hours)

@@ -21,6 +21,9 @@ class RTC:
         self.board = board
 
     def datetime(self, t=None):
+        # the board's clock stood still while the REPL ran: bring it to the real now
+        # first, or a clock set here would read ahead by the time spent at the REPL
+        self.board._lose_until_now()
         if t is None:
             s = self.board.clock_s()
             if s < 0:  # unset: a Pico's RTC starts at 2021-01-01 00:00:00, a Friday

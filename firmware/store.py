@@ -1,22 +1,36 @@
 # stepclip day records on the flash filesystem (littlefs on the Pico).
 #
 # The same file runs under MicroPython on the device and under CPython on the
-# host (on a normal directory). It uses only os (stat, rename, remove, mkdir),
-# binascii.crc32 and array.
+# host (on a normal directory). It uses only os (stat, rename, remove, mkdir,
+# statvfs, urandom), binascii.crc32 and array.
 #
 # Files in the store directory (config.DATA_DIR on the device):
 #   days.txt   closed records, oldest first (at most config.DAYS_KEPT)
 #   today.txt  the open record, saved by checkpoint()
-#   boot.txt   the boot counter
+#   boot.txt   this flash's epoch, the boot counter and the last close number
 # All three share one container format, text with "\n" line ends:
-#   stepclip-<name> <version>        header: name and format version (1)
+#   stepclip-<name> <version>        header: name and format version (2)
 #   <item>                           one line per item
 #   end <count> <crc>                trailer: item count, CRC-32 (binascii.crc32,
 #                                    8 lowercase hex digits) of all bytes before it
 # A record line (Record.to_line) is
-#   <kind> <key> <sub> <steps> <brisk> <overruns> <h0>,<h1>,...,<h23>
-# e.g. "D 9462 0 5234 12 0 0,0,0,0,0,0,0,312,...". The boot file holds one item,
-# the last boot id.
+#   <kind> <epoch> <boot> <day> <seq> <steps> <brisk> <overruns> <h0>,<h1>,...,<h23>
+# e.g. "D 517263511 3 9462 17 5234 12 0 0,0,0,0,0,0,0,312,...". The boot file
+# holds one item, "<epoch> <boot> <seq>".
+#
+# Records are per boot: (kind, epoch, boot, day) names a record for the device's
+# whole life. The epoch is a random number chosen when the boot counter starts
+# (a new or wiped flash, an unreadable boot.txt) and at ERASE, so that boot
+# numbers that start again never repeat a key. seq is the close number: each
+# close takes the next one (saved in boot.txt before the record is written), so
+# within an epoch a close number is never used twice; 0 means not closed (the
+# open record, or one not yet on flash). A host fetches the closes after the
+# last one it stored (records(since)).
+#
+# Format 1 files (before per-boot records; "<kind> <key> <sub> <steps> <brisk>
+# <overruns> <hours>") are still read: load() rewrites days.txt in format 2,
+# with epoch 0, boot 0 for dated days (a whole day, any boots) and the old boot
+# number for uptime records, and close numbers in file order.
 #
 # Every update writes <name>.tmp, closes it and renames it over <name>.txt
 # (atomic on littlefs), so a power cut leaves either the old or the new file. A
@@ -24,7 +38,9 @@
 # wrong trailer, bytes after it) is set aside as <name>.txt.bad<n> and never
 # deleted; the store carries on with a fresh file. Files are read a line at a
 # time (lines are at most _MAX_LINE bytes), so RAM use does not depend on the
-# number of stored days.
+# number of stored days. Before days.txt is rewritten, the free space is checked
+# and the oldest records are dropped to make room (Store.dropped counts them).
+# An OSError (flash full, I/O error) goes to the caller, which keeps the record.
 
 import os
 from array import array
@@ -35,41 +51,54 @@ if "." in __name__:  # host: imported as stepclip_firmware.store
 else:  # device, or firmware/ on sys.path
     import config
 
-VERSION = 1
+VERSION = 2
 DAYS = "days"
 TODAY = "today"
 BOOT = "boot"
 _NAMES = (DAYS, TODAY, BOOT)
-_MAX_LINE = 256  # longest valid line is 201 bytes (all fields at their maximum)
+_MAX_LINE = 256  # longest valid line is 233 bytes (all fields at their maximum)
 _MAX_INT = 0x3FFFFFFF  # fields stay small ints on the Pico (< 2**30)
 _MAX_HOUR = 0xFFFF  # array("H")
 _ENOENT = 2
+_SPARE = 8192  # free bytes littlefs needs beyond a file's own (metadata, two blocks)
 _replace = getattr(os, "replace", os.rename)  # CPython on Windows needs replace
 _fsync = getattr(os, "fsync", None)  # CPython only; littlefs commits on close
 
 
 class Record:
-    # kind "D": a dated day, key = days since 2000-01-01, sub = 0
-    # kind "U": counted while the clock was unset: key = boot id, sub = uptime day
-    #           (0 = the first 24 h after that boot)
-    def __init__(self, kind="D", key=0, sub=0):
+    # kind "D": steps on a date, counted in one boot: day = days since 2000-01-01
+    # kind "U": counted while the clock was unset: day = uptime day of the boot
+    #           (0 = the first 24 h after it started)
+    # epoch, boot: the boot that counted them; seq: the close number (0: open)
+    def __init__(self, kind="D", epoch=0, boot=0, day=0):
         self.kind = kind
-        self.key = key
-        self.sub = sub
+        self.epoch = epoch
+        self.boot = boot
+        self.day = day
+        self.seq = 0
         self.steps = 0
         self.brisk = 0  # brisk minutes
         self.overruns = 0  # FIFO overruns
         self.hourly = array("H", bytes(48))  # 24 zeros: steps per hour
 
     def ident(self):
-        return (self.kind, self.key, self.sub)
+        return (self.kind, self.epoch, self.boot, self.day)
+
+    def prefix(self):
+        # the start of the record's line: identifies it without parsing it
+        return ("%s %d %d %d " % self.ident()).encode()
+
+    def last_second(self):
+        # a dated record: the start of its last hour with steps (seconds since 2000)
+        h = 23
+        while h > 0 and not self.hourly[h]:
+            h -= 1
+        return self.day * 86400 + h * 3600
 
     def _check(self):
         if self.kind != "D" and self.kind != "U":
             raise ValueError("kind")
-        if self.kind == "D" and self.sub != 0:
-            raise ValueError("sub")
-        for v in (self.key, self.sub, self.steps, self.brisk, self.overruns):
+        for v in (self.epoch, self.boot, self.day, self.seq, self.steps, self.brisk, self.overruns):
             if not isinstance(v, int) or v < 0 or v > _MAX_INT:
                 raise ValueError("field")
         if len(self.hourly) != 24:
@@ -79,10 +108,12 @@ class Record:
         # one text line, no newline; ValueError if a field is out of range
         # (a line written must always read back)
         self._check()
-        return "%s %d %d %d %d %d %s" % (
+        return "%s %d %d %d %d %d %d %d %s" % (
             self.kind,
-            self.key,
-            self.sub,
+            self.epoch,
+            self.boot,
+            self.day,
+            self.seq,
             self.steps,
             self.brisk,
             self.overruns,
@@ -90,8 +121,9 @@ class Record:
         )
 
     @staticmethod
-    def from_line(line):
-        # str or bytes (a trailing "\n" is allowed); ValueError on anything malformed
+    def from_line(line, version=VERSION):
+        # str or bytes (a trailing "\n" is allowed) of format 2, or 1 (converted);
+        # ValueError on anything malformed
         if isinstance(line, (bytes, bytearray)):
             try:
                 s = bytes(line).decode()
@@ -106,27 +138,40 @@ class Record:
         if len(s) > _MAX_LINE or len(s.encode()) != len(s):
             raise ValueError("not an ASCII line")
         f = s.split(" ")  # exactly one space between fields
-        if len(f) != 7:
-            raise ValueError("fields")
-        r = Record(f[0], _num(f[1], _MAX_INT), _num(f[2], _MAX_INT))
-        r.steps = _num(f[3], _MAX_INT)
-        r.brisk = _num(f[4], _MAX_INT)
-        r.overruns = _num(f[5], _MAX_INT)
-        h = f[6].split(",")
+        if version == 1:  # <kind> <key> <sub> <steps> <brisk> <overruns> <hours>
+            if len(f) != 7:
+                raise ValueError("fields")
+            key, sub = _num(f[1], _MAX_INT), _num(f[2], _MAX_INT)
+            if f[0] == "D":
+                if sub:
+                    raise ValueError("sub")
+                r = Record("D", 0, 0, key)
+            else:
+                r = Record(f[0], 0, key, sub)
+            i = 3
+        else:
+            if len(f) != 9:
+                raise ValueError("fields")
+            r = Record(f[0], _num(f[1], _MAX_INT), _num(f[2], _MAX_INT), _num(f[3], _MAX_INT))
+            r.seq = _num(f[4], _MAX_INT)
+            i = 5
+        r.steps = _num(f[i], _MAX_INT)
+        r.brisk = _num(f[i + 1], _MAX_INT)
+        r.overruns = _num(f[i + 2], _MAX_INT)
+        h = f[i + 3].split(",")
         if len(h) != 24:
             raise ValueError("hourly")
         hourly = r.hourly
-        for i in range(24):
-            hourly[i] = _num(h[i], _MAX_HOUR)
+        for k in range(24):
+            hourly[k] = _num(h[k], _MAX_HOUR)
         r._check()
         return r
 
     def __eq__(self, other):
         return (
             isinstance(other, Record)
-            and self.kind == other.kind
-            and self.key == other.key
-            and self.sub == other.sub
+            and self.ident() == other.ident()
+            and self.seq == other.seq
             and self.steps == other.steps
             and self.brisk == other.brisk
             and self.overruns == other.overruns
@@ -137,7 +182,19 @@ class Record:
         return not self.__eq__(other)
 
     def __repr__(self):
-        return "Record(%s %d %d: %d steps)" % (self.kind, self.key, self.sub, self.steps)
+        return "Record(%s %d %d %d #%d: %d steps)" % (self.kind, self.epoch, self.boot, self.day, self.seq, self.steps)
+
+
+def new_epoch():
+    """A random epoch, 1 .. 2**30 - 1 (a small int on the Pico)."""
+    try:
+        b = os.urandom(4)
+        n = b[0] | b[1] << 8 | b[2] << 16 | (b[3] & 0x3F) << 24
+    except Exception:  # no urandom: the millisecond clock
+        import time
+
+        n = time.ticks_ms() * 1103515245 & _MAX_INT
+    return n or 1
 
 
 def _num(s, top):
@@ -150,11 +207,17 @@ def _num(s, top):
     return v
 
 
-def _int_line(line):
+def _boot_item(line, version):
+    # (epoch, boot, seq) of the boot file's line; format 1 held the boot only
     s = line.decode() if isinstance(line, (bytes, bytearray)) else line
     if s.endswith("\n"):
         s = s[:-1]
-    return _num(s, _MAX_INT)
+    if version == 1:
+        return (0, _num(s, _MAX_INT), 0)
+    f = s.split(" ")
+    if len(f) != 3:
+        raise ValueError("fields")
+    return (_num(f[0], _MAX_INT), _num(f[1], _MAX_INT), _num(f[2], _MAX_INT))
 
 
 class _Bad(Exception):
@@ -162,16 +225,16 @@ class _Bad(Exception):
     pass
 
 
-def _prefix(kind, key, sub):
-    # the start of a record line: identifies the record without parsing it
-    return ("%s %d %d " % (kind, key, sub)).encode()
-
-
 class Store:
     def __init__(self, root):
         self.root = str(root)
         self.set_aside = []
         self._count = None  # closed records, once known
+        self.epoch = 0  # this boot's epoch and number (new_boot)
+        self.boot = 0
+        self.seq = 0  # the last close number taken (saved in boot.txt)
+        self.newest = -1  # start of the last hour with steps of the newest dated record
+        self.dropped = 0  # oldest records dropped to make room, since this Store began
         _makedirs(self.root)
 
     def _path(self, name, ext=".txt"):
@@ -180,13 +243,18 @@ class Store:
     # --- container format ---
 
     def _scan(self, name, visit=None):
-        # Stream <name>.txt through the checks; call visit(line) for every item
-        # line (it may raise ValueError). Return the item count. Raise _Bad if
-        # the file is unreadable, OSError(ENOENT) if it does not exist.
+        # Stream <name>.txt through the checks; call visit(line, version) for
+        # every item line (it may raise ValueError). Return (item count, format
+        # version). Raise _Bad if the file is unreadable, OSError(ENOENT) if it
+        # does not exist.
         f = open(self._path(name), "rb")
         try:
             header = f.readline(_MAX_LINE)
-            if header != ("stepclip-%s %d\n" % (name, VERSION)).encode():
+            if header == ("stepclip-%s %d\n" % (name, VERSION)).encode():
+                version = VERSION
+            elif header == ("stepclip-%s 1\n" % name).encode():
+                version = 1
+            else:
                 raise _Bad("header")
             crc = crc32(header)
             n = 0
@@ -199,10 +267,10 @@ class Store:
                         raise _Bad("trailer")
                     if f.read(1):
                         raise _Bad("data after the trailer")
-                    return n
+                    return n, version
                 if visit is not None:
                     try:
-                        visit(line)
+                        visit(line, version)
                     except ValueError:
                         raise _Bad("line")
                 crc = crc32(line, crc)
@@ -253,31 +321,60 @@ class Store:
     # --- API ---
 
     def load(self):
-        # Check both files, set aside unreadable ones, remove stray temp files.
-        # Return the open record saved by the last checkpoint, or None.
+        # Check the files, set aside unreadable ones, remove stray temp files,
+        # rewrite a format 1 history in format 2. Note the last close number and
+        # the newest dated record. Return the open record saved by the last
+        # checkpoint, or None.
         self.set_aside = []
         for name in _NAMES:
             _remove(self._path(name, ".tmp"))
         rec = self._read_one(TODAY, Record.from_line)
-        pre = _prefix(rec.kind, rec.key, rec.sub) if rec is not None else None
+        if rec is not None and rec.kind == "D":
+            self.newest = rec.last_second()
+        mine = rec.ident() if rec is not None else None
         found = []
 
-        def visit(line):
-            closed = Record.from_line(line)
-            if pre is not None and line.startswith(pre):
+        def visit(line, version):
+            closed = Record.from_line(line, version)
+            if closed.seq > self.seq:
+                self.seq = closed.seq
+            if closed.kind == "D" and closed.last_second() > self.newest:
+                self.newest = closed.last_second()
+            if closed.ident() == mine:
                 found.append(closed.steps)
 
-        self._count = self._check_days(visit)
+        self._count, version = self._check_days(visit)
+        if version == 1:
+            self._convert()
         if found and found[0] >= rec.steps:
-            # power cut after the day was closed but before today.txt was
-            # removed: the closed copy is the newer one (records only grow;
-            # an open record resumed from a closed day has more steps and wins)
-            _remove(self._path(TODAY))
+            # power cut after the record was closed but before the next open
+            # record was saved: the closed copy is the newer one (records only
+            # grow; an open record resumed from a closed day has more steps and wins)
             return None
         return rec
 
+    def _convert(self):
+        # days.txt of format 1 -> format 2, close numbers in file order
+        src = open(self._path(DAYS), "rb")
+        src.readline(_MAX_LINE)
+        seq = self.seq
+
+        def lines():
+            n = 0
+            for _ in range(self._count):
+                r = Record.from_line(src.readline(_MAX_LINE), 1)
+                n += 1
+                r.seq = seq + n
+                yield (r.to_line() + "\n").encode()
+
+        try:
+            self._write(DAYS, lines(), src)
+        finally:
+            src.close()
+        self.seq += self._count
+
     def _check_days(self, visit=None):
-        # count of days.txt (0 if missing); set it aside if unreadable
+        # (count, version) of days.txt ((0, VERSION) if missing); set it aside if unreadable
         try:
             return self._scan(DAYS, visit)
         except _Bad:
@@ -285,25 +382,41 @@ class Store:
         except OSError as e:
             if e.args[0] != _ENOENT:
                 raise
-        return 0
+        return 0, VERSION
 
     def new_boot(self):
-        # increment and persist the boot counter; return it (first boot = 1)
-        last = self._read_one(BOOT, _int_line)
-        if last is None:
-            # no (readable) counter: start above every boot id in use so that
-            # "U" records of different boots never share a key
-            last = self._max_boot_in_use()
-        n = last + 1
-        self._write(BOOT, (b"%d\n" % n,))
-        return n
+        # Count this boot: the next boot number under this flash's epoch (a new
+        # epoch if there is no readable counter, or it is of format 1), saved
+        # with the last close number. Return (epoch, boot). If the counter
+        # cannot be saved (OSError), this boot gets a fresh epoch that is never
+        # saved, so its key cannot repeat, and the error is raised.
+        try:
+            item = self._read_one(BOOT, _boot_item)
+        except OSError:
+            item = None  # cannot be read: a new epoch
+        if item is None or item[0] == 0:
+            self.epoch = new_epoch()
+            self.boot = item[1] + 1 if item else 1
+        else:
+            self.epoch, self.boot = item[0], item[1] + 1
+        if item is not None and item[2] > self.seq:
+            self.seq = item[2]
+        try:
+            self._save_boot()
+        except OSError:
+            self.epoch = new_epoch()
+            raise
+        return self.epoch, self.boot
+
+    def _save_boot(self):
+        self._write(BOOT, (b"%d %d %d\n" % (self.epoch, self.boot, self.seq),))
 
     def _read_one(self, name, parse):
-        # the single item of <name>.txt, or None if it is missing; set aside
-        # if unreadable (a valid container must hold exactly one item)
+        # the single item of <name>.txt (parse(line, version)), or None if it is
+        # missing; set aside if unreadable (a valid container holds exactly one item)
         box = []
         try:
-            if self._scan(name, lambda line: box.append(parse(line))) == 1:
+            if self._scan(name, lambda line, version: box.append(parse(line, version)))[0] == 1:
                 return box[0]
             raise _Bad("not one item")
         except _Bad:
@@ -313,40 +426,48 @@ class Store:
                 raise
         return None
 
-    def _max_boot_in_use(self):
-        top = 0
-        try:
-            for r in self.records():
-                if r.kind == "U" and r.key > top:
-                    top = r.key
-        except ValueError:
-            pass  # unreadable history: load() sets it aside
-        r = self._read_one(TODAY, Record.from_line)
-        if r is not None and r.kind == "U" and r.key > top:
-            top = r.key
-        return top
-
     def checkpoint(self, rec):
         # atomically save the open record
         self._write(TODAY, ((rec.to_line() + "\n").encode(),))
 
     def close(self, rec):
-        # Append rec to days.txt (a record with the same kind/key/sub is
-        # replaced in place), dropping the oldest records beyond
-        # config.DAYS_KEPT; then remove the open-record file.
-        new = (rec.to_line() + "\n").encode()  # ValueError before touching files
-        pre = _prefix(rec.kind, rec.key, rec.sub)
+        # Store rec as closed: take the next close number (saved in boot.txt
+        # first), then rewrite days.txt with rec appended (a record with the same
+        # kind, epoch, boot and day is replaced in place), dropping the oldest
+        # records beyond config.DAYS_KEPT, and more if the new file would not fit
+        # the free space. today.txt is left alone: the next checkpoint replaces
+        # it, and load() knows a closed copy. On OSError rec.seq is 0 again.
+        rec._check()  # ValueError before touching files
+        pre = rec.prefix()
         found = []
+        size = [0]
 
-        def visit(line):
+        def visit(line, version):
+            size[0] += len(line)
             if line.startswith(pre):
                 found.append(1)
 
-        old = self._check_days(visit)  # pass 1: check, count, look for the key
-        keep = config.DAYS_KEPT
-        drop = old + (0 if found else 1) - keep
+        old = self._check_days(visit)[0]  # pass 1: check, count, size, look for the key
+        drop = old + (0 if found else 1) - config.DAYS_KEPT
         if drop < 0:
             drop = 0
+        free = _free_bytes(self.root)
+        short = size[0] + _MAX_LINE + _SPARE - free  # the new file is written beside the old one
+        extra = 0  # records dropped to make room
+        if free >= 0 and short > 0 and old:
+            extra = short * old // size[0] + 1  # lines of the average size
+            if drop + extra > old:
+                extra = old - drop
+            drop += extra
+        rec.seq = self.seq + 1
+        new = (rec.to_line() + "\n").encode()
+        self.seq += 1
+        try:
+            self._save_boot()  # the close number is taken before anyone can see it
+        except BaseException:
+            self.seq -= 1
+            rec.seq = 0
+            raise
         src = None
         if old:
             src = open(self._path(DAYS), "rb")
@@ -371,48 +492,66 @@ class Store:
 
         try:
             self._count = self._write(DAYS, lines(), src)
+        except BaseException:
+            rec.seq = 0
+            raise
         finally:
             if src is not None:
                 src.close()
-        _remove(self._path(TODAY))
+        self.dropped += extra
 
-    def records(self, since_day=None):
+    def records(self, since=None, day=None):
         # Generator: closed records, oldest first (the order they were closed).
-        # With since_day: "D" records with key >= since_day and all "U" records.
+        # With since: only those with a close number after it. With day: only
+        # the dated records of that day (the others are not parsed).
         # ValueError if days.txt has become unreadable since load().
         try:
-            n = self._scan(DAYS)  # CRC check first: never yield from a bad file
+            n = self._scan(DAYS)[0]  # CRC check first: never yield from a bad file
         except _Bad:
             raise ValueError("days.txt is unreadable")
         except OSError as e:
             if e.args[0] != _ENOENT:
                 raise
             return
+        mark = None if day is None else b"%d" % day
         f = open(self._path(DAYS), "rb")
         try:
             f.readline(_MAX_LINE)
             for _ in range(n):
                 line = f.readline(_MAX_LINE)
-                if since_day is not None and line.startswith(b"D "):
-                    end = line.find(b" ", 2)
-                    if int(line[2:end]) < since_day:
-                        continue
-                yield Record.from_line(line)
+                if mark is not None and (not line.startswith(b"D ") or line.split(b" ", 4)[3] != mark):
+                    continue
+                r = Record.from_line(line)
+                if since is None or r.seq > since:
+                    yield r
         finally:
             f.close()
 
     def count(self):
         # closed records stored
         if self._count is None:
-            self._count = self._check_days()
+            self._count = self._check_days()[0]
         return self._count
 
     def erase(self):
-        # remove all records; the boot counter (and set-aside files) stay
+        # remove all records and start a new epoch (the boot counter, the close
+        # numbers and set-aside files stay)
         for name in (DAYS, TODAY):
             _remove(self._path(name))
             _remove(self._path(name, ".tmp"))
         self._count = 0
+        self.newest = -1
+        self.epoch = new_epoch()
+        self._save_boot()
+
+
+def _free_bytes(root):
+    # free bytes of the filesystem holding root, or -1 if unknown
+    try:
+        s = os.statvfs(root)
+        return s[1] * s[4]  # f_frsize * f_bavail
+    except Exception:
+        return -1
 
 
 def _exists(path):

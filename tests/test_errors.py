@@ -219,7 +219,7 @@ def test_a_busy_port_is_in_use_by_another_program(files):
 def test_a_device_unplugged_mid_command_is_one_line(files):
     def answer(line):
         if line.startswith(b"ID"):
-            return checked("OK device=stepclip proto=1 id=e0000000000000c1 boot=1 uptime_s=5 clock=set")
+            return checked("OK device=stepclip proto=2 id=e0000000000000c1 epoch=7 boot=1 seq=0 uptime_s=5 clock=set")
         return None  # the cable is pulled before the next reply
 
     port, close = fake_port(answer)

@@ -45,7 +45,7 @@ def dump(path):
     con = sqlite3.connect(path)
     try:
         return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall())
-                for t in ("devices", "days", "uptime", "boots", "persons", "day_marks", "plan_events")}
+                for t in ("devices", "days", "day_pieces", "uptime", "boots", "persons", "day_marks", "plan_events")}
     finally:
         con.close()
 
@@ -96,7 +96,7 @@ def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
     assert days[TODAY.isoformat()] == detect_count(tr)
 
 
-def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp_path):
+def test_syncing_twice_changes_nothing_and_a_resynced_day_grows_to_its_new_count(tmp_path):
     a, b = walk(2), walk(3)
     db_path = tmp_path / "s.db"
     emu = emulator.Emulator([a, b], start=morning(), speed=100)
@@ -116,7 +116,7 @@ def test_syncing_twice_changes_nothing_and_a_resynced_day_replaces_its_value(tmp
     assert first.days_new == [TODAY.isoformat()]
     assert second.days_changed == [TODAY.isoformat()] and not second.days_new
     assert not third.days_new and not third.days_changed and third.days_unchanged == 1
-    assert len(dump(db_path)["days"]) == 1  # replaced, never added twice
+    assert len(dump(db_path)["days"]) == 1  # updated, never added twice
     assert daily[TODAY]["steps"] == detect_count(a, b)
     assert mid["days"][0][2] < daily[TODAY]["steps"]
 
@@ -234,7 +234,7 @@ def _fake_port(answer):
 def _with_db(tmp_path):
     db_path = tmp_path / "s.db"
     with Database(db_path) as db, db.transaction():
-        db.put_device("e0000000000000ff", {"fw": "0.1.0", "proto": "1"}, datetime(2026, 11, 1))
+        db.put_device("e0000000000000ff", {"fw": "0.2.0", "proto": "2"}, datetime(2026, 11, 1))
         db.put_day("e0000000000000ff", {"date": "2026-11-01", "steps": 4321, "brisk": 3, "overruns": 0, "hours": [0] * 24}, datetime(2026, 11, 1))
     return db_path
 
@@ -244,11 +244,12 @@ def _with_db(tmp_path):
     [
         ("nonsense", lambda line: b"hello? what is " + line + b"\r\n", "not a stepclip"),
         ("silent", lambda line: b"", "not a stepclip"),
-        ("bad checksum", lambda line: b"OK device=stepclip proto=1 id=x *00000000\n", "not a stepclip"),
-        ("other protocol", lambda line: _crc_line(b"OK device=stepclip proto=9 id=e0 boot=1 uptime_s=5"), "protocol 9"),
+        ("bad checksum", lambda line: b"OK device=stepclip proto=2 id=x *00000000\n", "port in use or replies garbled"),
+        ("newer protocol", lambda line: _crc_line(b"OK device=stepclip proto=9 id=e0 boot=1 uptime_s=5"), "protocol 9 is not one this host speaks (2): update stepclip on this computer"),
+        ("older firmware", lambda line: _crc_line(b"OK device=stepclip fw=0.1.0 proto=1 id=e0 boot=1 uptime_s=5"), "older firmware (protocol 1; this host speaks 2): run `stepclip deploy` to update it"),
     ],
 )
-def test_a_serial_device_that_is_not_a_stepclip_is_refused(tmp_path, name, answer, expected):
+def test_a_serial_device_that_is_not_a_stepclip_it_can_use_is_refused(tmp_path, name, answer, expected):
     db_path = _with_db(tmp_path)
     before = dump(db_path)
     proc = _sync_with_fake_device(answer, db_path)
@@ -277,9 +278,9 @@ def test_garbled_days_reply_is_an_error_and_changes_nothing(tmp_path):
 
     def answer(line):
         if line.startswith(b"ID"):
-            return _crc_line(b"OK device=stepclip proto=1 id=e0000000000000ff boot=1 uptime_s=5 clock=set")
+            return _crc_line(b"OK device=stepclip proto=2 id=e0000000000000ff epoch=7 boot=1 seq=0 uptime_s=5 clock=set")
         if line.startswith(b"DAYS"):
-            good = _crc_line(b"DAY date=2026-11-02 steps=10 brisk=0 overruns=0 hours=" + b",".join([b"0"] * 24))
+            good = _crc_line(b"DAY date=2026-11-02 epoch=7 boot=1 seq=0 steps=10 brisk=0 overruns=0 hours=" + b",".join([b"0"] * 24))
             return good[:20] + b"X" + good[21:]  # one flipped byte: the checksum fails
         return _crc_line(b"OK")
 
@@ -323,6 +324,53 @@ def test_a_corrupt_database_file_is_refused_and_left_alone(tmp_path):
     assert proc.returncode == 2
     assert str(db_path) in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert db_path.read_bytes() == garbage
+
+
+def test_a_boots_count_never_goes_down_and_a_day_is_the_sum_of_its_boots(tmp_path):
+    hours = lambda h, n: [n if i == h else 0 for i in range(24)]  # noqa: E731
+    rec = lambda boot, n, h=9: {"date": "2026-11-27", "epoch": 7, "boot": boot, "steps": n, "brisk": 0, "overruns": 0, "hours": hours(h, n)}  # noqa: E731
+    with Database(tmp_path / "s.db") as db, db.transaction():
+        db.put_device("e1", {"proto": "2"}, datetime(2026, 11, 27, 10))
+        assert db.put_day("e1", rec(1, 100), datetime(2026, 11, 27, 10)) == "new"
+        assert db.put_day("e1", rec(1, 80), datetime(2026, 11, 27, 11)) is None  # the device lost 20 in a power cut
+        assert db.put_day("e1", rec(2, 50, 11), datetime(2026, 11, 27, 12)) == "changed"  # the next boot
+        assert db.put_day("e1", rec(2, 60, 11), datetime(2026, 11, 27, 13)) == "changed"
+        day = db.daily("e1")[date(2026, 11, 27)]
+        assert day["steps"] == 160 and day["hours"][9] == 100 and day["hours"][11] == 60
+        # a record dated after the sync's date (a wrong clock) is kept but not counted, and stays so
+        late = dict(rec(2, 500), date="2029-11-27")
+        assert db.put_day("e1", late, datetime(2026, 11, 27, 13), misdated=True) is None
+        assert db.put_day("e1", dict(late, steps=600), datetime(2029, 11, 28), misdated=False) is None
+        assert date(2029, 11, 27) not in db.daily("e1") and db.misdated_steps("e1") == 600
+
+
+def test_a_database_of_schema_1_is_migrated_and_keeps_its_days(tmp_path):
+    from stepclip.store import MIGRATIONS
+
+    db_path = tmp_path / "old.db"
+    con = sqlite3.connect(db_path)
+    con.executescript(MIGRATIONS[0][1])
+    con.execute("INSERT INTO devices VALUES ('e1', '2026-11-01T09:00:00', '2026-11-20T09:00:00', '0.1.0', 1, 'pico', '1.24.1')")
+    con.execute("INSERT INTO days VALUES ('e1', '2026-11-19', 4321, 3, 0, ?, '2026-11-20T09:00:00')", (",".join(["0"] * 9 + ["4321"] + ["0"] * 14),))
+    con.execute("INSERT INTO uptime VALUES ('e1', 4, 0, 700, 0, 0, ?, '2026-11-20T09:00:00')", (",".join(["700"] + ["0"] * 23),))
+    con.execute("INSERT INTO boots VALUES ('e1', 4, '2026-11-18T08:30:00')")  # naive local time
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with Database(db_path) as db:
+        daily = db.daily("e1")
+        assert daily[date(2026, 11, 19)]["steps"] == 4321
+        assert daily[date(2026, 11, 18)]["steps"] == 700 and daily[date(2026, 11, 18)]["hours"][8] == 700
+        assert db.boot_start("e1", 0, 4) == datetime(2026, 11, 18, 8, 30).astimezone()
+        assert db.cursor("e1") is None  # the first sync with protocol 2 fetches everything
+        # the same day sent again by the updated firmware (converted to epoch 0, boot 0): merged, never doubled
+        with db.transaction():
+            old = {"date": "2026-11-19", "epoch": 0, "boot": 0, "steps": 4000, "brisk": 3, "overruns": 0, "hours": [0] * 24}
+            assert db.put_day("e1", old, datetime(2026, 11, 21)) is None
+        assert db.daily("e1")[date(2026, 11, 19)]["steps"] == 4321
+    con = sqlite3.connect(db_path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    con.close()
 
 
 def test_a_database_from_a_newer_stepclip_is_refused(tmp_path):

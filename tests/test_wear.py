@@ -201,13 +201,13 @@ from stepclip import protocol as hostproto  # noqa: E402
 def test_a_day_record_with_wear_is_parsed_and_one_without_still_works():
     hours = ",".join(["0"] * 9 + ["312"] + ["0"] * 14)
     worn = ",".join(["0"] * 7 + ["60"] * 12 + ["15"] + ["0"] * 4)
-    kind, rec = hostproto.record(f"DAY date=2026-11-27 steps=312 brisk=2 overruns=0 hours={hours} wear={worn}")
+    kind, rec = hostproto.record(f"DAY date=2026-11-27 epoch=7 boot=3 seq=0 steps=312 brisk=2 overruns=0 hours={hours} wear={worn}")
     assert kind == "DAY" and sum(rec["wear"]) == 735 and len(rec["wear"]) == 24
-    kind, rec = hostproto.record(f"UPTIME boot=3 day=0 steps=312 brisk=2 overruns=0 hours={hours}")
+    kind, rec = hostproto.record(f"UPTIME epoch=7 boot=3 day=0 seq=0 steps=312 brisk=2 overruns=0 hours={hours}")
     assert rec["wear"] is None
     for bad in (",".join(["61"] * 24), ",".join(["1"] * 23), "x" * 24):
         with pytest.raises(hostproto.ProtocolError, match="wear|malformed"):
-            hostproto.record(f"DAY date=2026-11-27 steps=312 brisk=2 overruns=0 hours={hours} wear={bad}")
+            hostproto.record(f"DAY date=2026-11-27 epoch=7 boot=3 seq=0 steps=312 brisk=2 overruns=0 hours={hours} wear={bad}")
 
 
 def test_sync_stores_wear_minutes_and_export_and_json_show_them(tmp_path):
@@ -227,11 +227,11 @@ def test_sync_stores_wear_minutes_and_export_and_json_show_them(tmp_path):
 
     def answer(line):
         if line.startswith(b"ID"):
-            return checked("OK device=stepclip proto=1 id=e0000000000000a1 boot=1 uptime_s=5 clock=set")
+            return checked("OK device=stepclip proto=2 id=e0000000000000a1 epoch=7 boot=1 seq=2 uptime_s=5 clock=set")
         if line.startswith(b"DAYS"):
-            return (checked(f"DAY date=2026-11-02 steps=3000 brisk=4 overruns=0 hours={hours} wear={worn}")
-                    + checked(f"DAY date=2026-11-03 steps=0 brisk=0 overruns=0 hours={table} wear={table}")
-                    + checked(f"DAY date=2026-11-04 steps=3000 brisk=4 overruns=0 hours={hours}")
+            return (checked(f"DAY date=2026-11-02 epoch=7 boot=1 seq=1 steps=3000 brisk=4 overruns=0 hours={hours} wear={worn}")
+                    + checked(f"DAY date=2026-11-03 epoch=7 boot=1 seq=2 steps=0 brisk=0 overruns=0 hours={table} wear={table}")
+                    + checked(f"DAY date=2026-11-04 epoch=7 boot=1 seq=0 steps=3000 brisk=4 overruns=0 hours={hours}")
                     + checked("OK records=3"))
         return checked("OK")
 

@@ -298,7 +298,7 @@ def cmd_emulate(args):
 
 
 def _add_port_option(p):
-    p.add_argument("--port", metavar="PORT", help="serial port (default: the first Pico running MicroPython, USB 2E8A:0005); the emulator's /dev/pts/N works too")
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the Pico running MicroPython, USB 2E8A:0005, that answers as a stepclip); the emulator's /dev/pts/N works too")
 
 
 def _add_db_options(p, device=True):
@@ -336,10 +336,27 @@ def cmd_sync(args):
     if result.uptime_records:
         parts.append(f"{result.uptime_records} record(s) counted while its clock was unset, placed by uptime")
     print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
-    print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + ("" if result.clock_was_set else " (it was unset: the device had lost power)"))
+    before = {"unset": " (it was unset: the device had lost power)", "stale": " (it had stopped: it read earlier than its newest record)"}
+    print(f"clock set to {result.synced_at:%Y-%m-%d %H:%M:%S}" + before.get(result.clock, ""))
+    for line in _sync_warnings(result):
+        print("warning: " + line)
     progress = f" of today's goal {goal:,} ({100 * steps // goal}%)" if goal else " (the baseline week: no goal yet)"
     print(f"today {today:%a %Y-%m-%d}: {steps:,} steps{progress}")
     return 0
+
+
+def _sync_warnings(result):
+    st = result.storage
+    if st.get("storage") not in (None, "ok") or st.get("unsaved") not in (None, "0"):
+        what = "full" if st.get("storage") == "full" else "failing"
+        yield (f"the device's flash is {what}: {st.get('unsaved')} closed record(s) are only in its RAM "
+               "(synced now; lost if it loses power); it keeps counting")
+    if st.get("dropped") not in (None, "0"):
+        yield f"the device dropped its {st['dropped']} oldest record(s) to make room on its flash"
+    if result.misdated:
+        yield (f"{len(result.misdated)} record(s) dated after today ({', '.join(sorted(set(result.misdated)))}): "
+               "the device's clock was wrong; kept in the database, not counted")
+    yield from result.refused
 
 
 def cmd_plan(args):
@@ -598,7 +615,7 @@ def _input_errors():
         ValueError,  # includes TraceError and ReportError
         detector.RuntimeMissing,
         device.DeviceNotFound,
-        device.NotStepclip,
+        device.NotStepclip,  # includes OldFirmware
         device.DeviceTimeout,
         protocol.ProtocolError,
         protocol.DeviceError,
@@ -616,6 +633,29 @@ def _name_subparsers(parser):
                 _name_subparsers(sp)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: end like Ctrl-C, so that every child process and temporary file goes too."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+def _end_with_signals():
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), _terminate)
+            except ValueError:  # not the main thread (main() called by a test)
+                pass
+
+
 def main(argv=None):
     parser = build_parser()
     _name_subparsers(parser)
@@ -623,11 +663,14 @@ def main(argv=None):
     if extra:
         prog = getattr(args, "_prog", parser.prog)
         parser.exit(EXIT_BAD_INPUT, f"{prog}: unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)\n")
+    _end_with_signals()
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("stepclip: interrupted", file=sys.stderr)
         return 130
+    except Terminated as e:
+        return 128 + e.signum
     except BrokenPipeError:
         return 0
     except Exception as e:

@@ -203,9 +203,7 @@ class Board:
             from mpremote.transport_serial import SerialTransport
         except ImportError:
             raise DeployError("mpremote is missing or too old (1.23 or later needed): pip install -U mpremote") from None
-        import serial
-
-        self._errors = (TransportError, serial.SerialException, OSError)
+        self._errors = (TransportError, *devmod.PORT_ERRORS)  # a pulled cable: termios.error too
         self._exec_error = TransportExecError
         self.port = port
         if "://" not in port and not os.path.exists(port):
@@ -383,16 +381,28 @@ def device_version(port):
     return version, mpy
 
 
+def only_pico():
+    """The port of the one Pico running MicroPython; DeployError naming each if there are several."""
+    ports = devmod.find_ports()
+    if not ports:
+        raise devmod.no_pico()
+    if len(ports) > 1:
+        each = "; ".join(f"{p}: {devmod.describe(p)}" for p in ports)
+        raise DeployError(f"{len(ports)} Picos running MicroPython are plugged in ({each}): choose one with --port")
+    return ports[0]
+
+
 def deploy(port=None, dry_run=False, out=print, board=None):
     """Compile the firmware for the board's MicroPython, copy what changed, set the clock, restart.
 
-    port: the serial port (default: the first Pico running MicroPython, USB
-    2E8A:0005). dry_run: print what would be copied (new / changed /
-    unchanged) and write nothing. out: where the report lines go. board: an
-    already connected Board (or a stand-in with its methods) instead of port.
-    Returns a summary dict."""
+    port: the serial port (default: the one Pico running MicroPython, USB
+    2E8A:0005; with several plugged in, deploy names them and what is on each,
+    and asks for --port rather than overwrite another project's board).
+    dry_run: print what would be copied (new / changed / unchanged) and write
+    nothing. out: where the report lines go. board: an already connected Board
+    (or a stand-in with its methods) instead of port. Returns a summary dict."""
     if board is None:
-        port = port or devmod.find_port()
+        port = port or only_pico()
         board = Board(port)
     port = getattr(board, "port", port)
     try:

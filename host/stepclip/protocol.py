@@ -4,6 +4,7 @@ Every line the device sends ends with " *" and the CRC-32 of the text before it;
 a reply ends with "OK ..." or "ERR <code> <message>".
 """
 import binascii
+from datetime import date
 
 
 class ProtocolError(Exception):
@@ -48,23 +49,29 @@ def fields(text):
 
 
 def record(text):
-    """A DAY or UPTIME line as a dict with ints; ProtocolError if malformed.
+    """A DAY or UPTIME line (protocol 2) as (kind, dict with ints); ProtocolError if malformed.
 
-    "wear" is the minutes worn in each of the 24 hours (0-60 each) when the line
-    has a wear= field, else None (firmware without wear time)."""
+    DAY: {"date", "epoch", "boot", "seq", "steps", "brisk", "overruns", "hours"[24], "wear"};
+    UPTIME: the same with "uptime_day" instead of "date". "wear" is the minutes
+    worn in each of the 24 hours (0-60 each) when the line has a wear= field,
+    else None (firmware without wear time)."""
     kind = text.split(" ", 1)[0]
     f = fields(text)
     try:
         rec = {
+            "epoch": int(f["epoch"]),
+            "boot": int(f["boot"]),
+            "seq": int(f["seq"]),
             "steps": int(f["steps"]),
             "brisk": int(f["brisk"]),
             "overruns": int(f["overruns"]),
             "hours": [int(v) for v in f["hours"].split(",")],
         }
         if kind == "DAY":
+            date.fromisoformat(f["date"])
             rec = {"date": f["date"], **rec}
         elif kind == "UPTIME":
-            rec = {"boot": int(f["boot"]), "uptime_day": int(f["day"]), **rec}
+            rec = {"uptime_day": int(f["day"]), **rec}
         else:
             raise KeyError(kind)
         rec["wear"] = [int(v) for v in f["wear"].split(",")] if "wear" in f else None

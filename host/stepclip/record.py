@@ -392,7 +392,7 @@ def record_command(port, out_path, seconds=None, out=print):
     the first sample raise (DeviceNotFound, NotStepclip, DeviceTimeout,
     RecordError, ValueError) for the CLI to print.
     """
-    with devmod.Device(port) as dev:
+    with devmod.open_stepclip(port) as dev:
         summary = record(dev, out_path, seconds)
     out(describe(summary))
     return 0 if summary["ended"] in OK_ENDINGS else 1

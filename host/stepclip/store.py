@@ -2,15 +2,25 @@
 
 Default file: the user data directory (platformdirs), e.g.
 ~/.local/share/stepclip/stepclip.db; `--db FILE` or STEPCLIP_DB override it.
+
+A day is the sum of its records per boot (day_pieces: the devices send one
+record per date and boot, protocol 2), and the days table holds those sums. A
+boot's record is merged by the rule "a boot's count never goes down": the host
+keeps the larger of what it holds and what the device sends, so steps that a
+device lost in a power cut after a sync stay. Records of the same boot are
+named by (epoch, boot), unique over a device's life (firmware/store.py). Boot
+start times are stored in UTC; steps counted with the clock unset are placed on
+local dates and hours only when read (daily()).
 """
 import os
 import sqlite3
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 # Each step brings the schema from version i to i + 1 (MIGRATIONS[i]); a step is
-# a name and its SQL statements (";"-separated), run in one transaction.
+# a name and its SQL statements (";"-separated, so no ";" in their comments),
+# then optionally a method of Database to run, all in one transaction.
 MIGRATIONS = [
     ("initial", """
     CREATE TABLE devices (
@@ -92,6 +102,49 @@ MIGRATIONS = [
         made TEXT NOT NULL
     )
     """),
+    ("records per boot", """
+    -- a day's record of one boot (epoch, boot), days holds their sums. Rows of
+    -- the days table before become the whole-day record of epoch 0, boot 0.
+    -- misdated: dated after the computer's date at the sync (the device's clock
+    -- was wrong), kept, not counted
+    CREATE TABLE day_pieces (
+        device TEXT NOT NULL REFERENCES devices(id),
+        date TEXT NOT NULL,
+        epoch INTEGER NOT NULL, boot INTEGER NOT NULL,
+        steps INTEGER NOT NULL, brisk INTEGER NOT NULL, overruns INTEGER NOT NULL,
+        hours TEXT NOT NULL, wear_hours TEXT,
+        misdated INTEGER NOT NULL DEFAULT 0,
+        synced TEXT NOT NULL,
+        PRIMARY KEY (device, date, epoch, boot)
+    );
+    INSERT INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, wear_hours, synced)
+        SELECT device, date, 0, 0, steps, brisk, overruns, hours, wear_hours, synced FROM days;
+    -- uptime and boots are keyed by (epoch, boot) too: epoch 0 for the rows before
+    CREATE TABLE uptime_by_epoch (
+        device TEXT NOT NULL REFERENCES devices(id),
+        epoch INTEGER NOT NULL, boot INTEGER NOT NULL, uptime_day INTEGER NOT NULL,
+        steps INTEGER NOT NULL, brisk INTEGER NOT NULL, overruns INTEGER NOT NULL,
+        hours TEXT NOT NULL, wear_hours TEXT,
+        synced TEXT NOT NULL,
+        PRIMARY KEY (device, epoch, boot, uptime_day)
+    );
+    INSERT INTO uptime_by_epoch SELECT device, 0, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, synced FROM uptime;
+    DROP TABLE uptime;
+    ALTER TABLE uptime_by_epoch RENAME TO uptime;
+    -- started: UTC, ISO 8601 with +00:00 (it was the computer's local time, converted below)
+    CREATE TABLE boots_by_epoch (
+        device TEXT NOT NULL REFERENCES devices(id),
+        epoch INTEGER NOT NULL, boot INTEGER NOT NULL,
+        started TEXT NOT NULL,
+        PRIMARY KEY (device, epoch, boot)
+    );
+    INSERT INTO boots_by_epoch SELECT device, 0, boot, started FROM boots;
+    DROP TABLE boots;
+    ALTER TABLE boots_by_epoch RENAME TO boots;
+    -- the sync cursor: the device's epoch and the last close number stored
+    ALTER TABLE devices ADD COLUMN cursor_epoch INTEGER;
+    ALTER TABLE devices ADD COLUMN cursor_seq INTEGER
+    """, "_boot_starts_to_utc"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DEFAULT_PERSON = "me"
@@ -153,7 +206,18 @@ class Database:
                 for statement in MIGRATIONS[step][1].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
+                for method in MIGRATIONS[step][2:]:
+                    getattr(self, method)()
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _boot_starts_to_utc(self):
+        # boot starts were stored in the computer's local time, without a zone
+        rows = self.db.execute("SELECT device, epoch, boot, started FROM boots").fetchall()
+        for device, epoch, boot, started in rows:
+            self.db.execute(
+                "UPDATE boots SET started=? WHERE device=? AND epoch=? AND boot=?",
+                (_utc(datetime.fromisoformat(started)).isoformat(timespec="seconds"), device, epoch, boot),
+            )
 
     @contextmanager
     def transaction(self):
@@ -175,14 +239,17 @@ class Database:
 
     # --- writes (inside a transaction) ------------------------------------------------------
 
-    def put_device(self, device_id, info, when):
-        """Insert or update a device; a new one is attached to a person (attach_new)."""
+    def put_device(self, device_id, info, when, cursor=None):
+        """Insert or update a device (info: its ID fields); a new one is attached to
+        a person (attach_new). cursor: (epoch, last close number stored)."""
         self.db.execute(
             "INSERT INTO devices (id, first_sync, last_sync, fw, proto, board, micropython) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET last_sync=excluded.last_sync, fw=excluded.fw, proto=excluded.proto, "
             "board=excluded.board, micropython=excluded.micropython",
             (device_id, when.isoformat(), when.isoformat(), info.get("fw"), int(info.get("proto", 0)), info.get("board"), info.get("micropython")),
         )
+        if cursor is not None:
+            self.db.execute("UPDATE devices SET cursor_epoch=?, cursor_seq=? WHERE id=?", (*cursor, device_id))
         if self.device_person(device_id) is None:
             self.attach_new(device_id)
 
@@ -207,32 +274,84 @@ class Database:
         self.db.execute("UPDATE devices SET person=? WHERE id=?", (pid, device_id))
         return pid
 
-    def put_day(self, device_id, rec, when):
-        """Insert or replace a dated record: "new", "changed", or None (unchanged)."""
-        return self._put("days", ("device", "date"), (device_id, rec["date"]), rec, when)
+    def put_day(self, device_id, rec, when, misdated=False):
+        """Merge a dated record of one boot (rec: date, epoch and boot (both 0: a
+        whole day), steps, brisk, overruns, hours[24], wear[24] or None) and update
+        the day's total. The stored record is replaced only by one with at least as
+        many steps; a misdated record (after the computer's date) is kept but not
+        counted, and stays so. Returns what happened to the day's total: "new",
+        "changed" or None."""
+        key = (device_id, rec["date"], rec.get("epoch", 0), rec.get("boot", 0))
+        old = self.db.execute(
+            "SELECT steps, brisk, overruns, hours, wear_hours, misdated FROM day_pieces "
+            "WHERE device=? AND date=? AND epoch=? AND boot=?", key
+        ).fetchone()
+        misdated = int(bool(misdated or (old and old[5])))
+        new = _values(rec)
+        if old is None or (new[0] >= old[0] and (new, misdated) != (old[:5], old[5])):
+            self.db.execute(
+                "INSERT OR REPLACE INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, wear_hours, "
+                "misdated, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (*key, *new, misdated, when.isoformat()),
+            )
+        return self._sum_day(device_id, rec["date"], when)
 
-    def put_uptime(self, device_id, rec, when):
-        """Insert or replace a record counted with the clock unset: "new", "changed" or None."""
-        return self._put("uptime", ("device", "boot", "uptime_day"), (device_id, rec["boot"], rec["uptime_day"]), rec, when)
-
-    def _put(self, table, key_names, key, rec, when):
-        wear = rec.get("wear")  # minutes worn per hour, or None (no wear data)
-        new = (rec["steps"], rec["brisk"], rec["overruns"], ",".join(map(str, rec["hours"])),
-               None if wear is None else ",".join(map(str, wear)))
-        where = " AND ".join(f"{k}=?" for k in key_names)
-        old = self.db.execute(f"SELECT steps, brisk, overruns, hours, wear_hours FROM {table} WHERE {where}", key).fetchone()
+    def _sum_day(self, device_id, day, when):
+        # the days row of a date: the sum of its counted records (wear: minutes
+        # per hour, capped at 60; None when no record has wear data)
+        rows = self.db.execute(
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM day_pieces WHERE device=? AND date=? AND misdated=0",
+            (device_id, day),
+        ).fetchall()
+        old = self.db.execute(
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM days WHERE device=? AND date=?", (device_id, day)
+        ).fetchone()
+        if not rows:
+            if old is not None:
+                self.db.execute("DELETE FROM days WHERE device=? AND date=?", (device_id, day))
+            return None if old is None else "changed"
+        hours = [sum(h) for h in zip(*(_numbers(r[3]) for r in rows))]
+        wears = [_numbers(r[4]) for r in rows if r[4] is not None]
+        wear = [min(60, sum(w)) for w in zip(*wears)] if wears else None
+        new = (sum(r[0] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows), _text(hours), _text(wear))
         if old == new:
             return None
-        columns = ", ".join(key_names + ("steps", "brisk", "overruns", "hours", "wear_hours", "synced"))
-        marks = ",".join("?" * (len(key_names) + 6))
-        self.db.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", (*key, *new, when.isoformat()))
+        self.db.execute(
+            "INSERT INTO days (device, date, steps, brisk, overruns, hours, wear_hours, synced) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(device, date) DO UPDATE SET steps=excluded.steps, brisk=excluded.brisk, "
+            "overruns=excluded.overruns, hours=excluded.hours, wear_hours=excluded.wear_hours, synced=excluded.synced",
+            (device_id, day, *new, when.isoformat()),
+        )
         return "new" if old is None else "changed"
 
-    def put_boot(self, device_id, boot, started):
-        """Remember when a boot started; the first sync during that boot knows it."""
+    def put_uptime(self, device_id, rec, when):
+        """Merge a record counted with the clock unset (rec: epoch, boot,
+        uptime_day, steps, ...), by the same rule: never fewer steps. "new", "changed" or None."""
+        key = (device_id, rec.get("epoch", 0), rec["boot"], rec["uptime_day"])
+        old = self.db.execute(
+            "SELECT steps, brisk, overruns, hours, wear_hours FROM uptime WHERE device=? AND epoch=? AND boot=? AND uptime_day=?", key
+        ).fetchone()
+        new = _values(rec)
+        if old == new or (old is not None and new[0] < old[0]):
+            return None
         self.db.execute(
-            "INSERT OR IGNORE INTO boots (device, boot, started) VALUES (?,?,?)",
-            (device_id, boot, started.isoformat(timespec="seconds")),
+            "INSERT OR REPLACE INTO uptime (device, epoch, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, synced) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (*key, *new, when.isoformat()),
+        )
+        return "new" if old is None else "changed"
+
+    def boot_start(self, device_id, epoch, boot):
+        """When a boot started (an aware UTC datetime), or None if no sync learnt it."""
+        row = self.db.execute("SELECT started FROM boots WHERE device=? AND epoch=? AND boot=?", (device_id, epoch, boot)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def put_boot(self, device_id, boot, started, epoch=0):
+        """Remember when a boot started (a datetime; naive means the computer's
+        local time); a later estimate replaces an earlier one (sync decides when)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO boots (device, epoch, boot, started) VALUES (?,?,?,?)",
+            (device_id, epoch, boot, _utc(started).isoformat(timespec="seconds")),
         )
 
     def set_plan(self, person_id, **settings):
@@ -306,9 +425,10 @@ class Database:
         row = self.db.execute("SELECT MAX(last_sync) FROM devices WHERE person=?", (person_id,)).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    def last_date(self, device_id):
-        row = self.db.execute("SELECT MAX(date) FROM days WHERE device=?", (device_id,)).fetchone()
-        return date.fromisoformat(row[0]) if row and row[0] else None
+    def cursor(self, device_id):
+        """(epoch, last close number stored) of a device, or None: where its next sync goes on from."""
+        row = self.db.execute("SELECT cursor_epoch, cursor_seq FROM devices WHERE id=?", (device_id,)).fetchone()
+        return (row[0], row[1]) if row and row[0] is not None else None
 
     def plan(self, person_id):
         row = self.db.execute("SELECT age, target, baseline, start FROM persons WHERE id=?", (person_id,)).fetchone()
@@ -324,11 +444,13 @@ class Database:
         rows = self.db.execute("SELECT date, kind, made FROM plan_events WHERE person=? ORDER BY made, id", (person_id,))
         return [{"date": d, "kind": k, "made": m} for d, k, m in rows]
 
-    def daily(self, device_id, first=None, last=None):
+    def daily(self, device_id, first=None, last=None, tz=None):
         """{date: {"steps", "brisk", "hours"[24], "wear": [24] or None}} with the steps
-        counted while the clock was unset placed on their dates (by the boot's start
-        time). "wear" is the minutes worn in each hour, None when the device sent
-        no wear data for that day."""
+        counted while the clock was unset placed on their dates: each uptime hour
+        starts at the boot's start (UTC) plus whole hours, shown in tz (a tzinfo;
+        default the computer's local time zone, daylight saving included). "wear"
+        is the minutes worn in each hour, None when the device sent no wear data
+        for that day."""
         out = {}
         q = "SELECT date, steps, brisk, hours, wear_hours FROM days WHERE device=?"
         args = [device_id]
@@ -340,7 +462,7 @@ class Database:
             args.append(last.isoformat())
         for d, steps, brisk, hours, wear in self.db.execute(q, args):
             out[date.fromisoformat(d)] = {"steps": steps, "brisk": brisk, "hours": _numbers(hours), "wear": _numbers(wear)}
-        for day, hour, steps, brisk, worn in self._placed(device_id):
+        for day, hour, steps, brisk, worn in self._placed(device_id, tz):
             if (first and day < first) or (last and day > last):
                 continue
             rec = out.setdefault(day, {"steps": 0, "brisk": 0, "hours": [0] * HOURS, "wear": None})
@@ -353,13 +475,13 @@ class Database:
                 rec["wear"][hour] = min(60, rec["wear"][hour] + worn)
         return dict(sorted(out.items()))
 
-    def person_daily(self, person_id, first=None, last=None):
+    def person_daily(self, person_id, first=None, last=None, tz=None):
         """Database.daily summed over the person's devices: a day's steps, brisk
         minutes and hours are the sums; its wear per hour the sum capped at 60
         minutes (None when no device sent wear data that day)."""
         out = {}
         for dev in self.person_devices(person_id):
-            for d, rec in self.daily(dev, first, last).items():
+            for d, rec in self.daily(dev, first, last, tz).items():
                 acc = out.get(d)
                 if acc is None:
                     out[d] = {"steps": rec["steps"], "brisk": rec["brisk"], "hours": list(rec["hours"]),
@@ -373,15 +495,15 @@ class Database:
                     acc["wear"] = [min(60, a + b) for a, b in zip(base, rec["wear"])]
         return dict(sorted(out.items()))
 
-    def _placed(self, device_id):
+    def _placed(self, device_id, tz=None):
         # (date, hour, steps, brisk, worn minutes or None) of uptime records whose boot start is known
         rows = self.db.execute(
             "SELECT b.started, u.uptime_day, u.hours, u.brisk, u.wear_hours FROM uptime u JOIN boots b "
-            "ON b.device = u.device AND b.boot = u.boot WHERE u.device=?",
+            "ON b.device = u.device AND b.epoch = u.epoch AND b.boot = u.boot WHERE u.device=?",
             (device_id,),
         )
         for started, uday, hours, brisk, wear in rows:
-            start = datetime.fromisoformat(started)
+            start = datetime.fromisoformat(started)  # UTC: durations in UTC, local time only to place
             counts = _numbers(hours)
             worn = _numbers(wear)
             # the record's brisk minutes go with its first hour that has steps
@@ -389,16 +511,21 @@ class Database:
             for k, n in enumerate(counts):
                 w = None if worn is None else worn[k]
                 if n or (k == brisk_hour and brisk) or w:
-                    t = start + timedelta(hours=24 * uday + k)
+                    t = (start + timedelta(hours=24 * uday + k)).astimezone(tz)
                     yield t.date(), t.hour, n, brisk if k == brisk_hour else 0, w
 
     def unplaced_steps(self, device_id):
         """Steps counted in boots whose start time no sync ever learnt."""
         row = self.db.execute(
-            "SELECT COALESCE(SUM(u.steps), 0) FROM uptime u LEFT JOIN boots b ON b.device = u.device AND b.boot = u.boot "
-            "WHERE u.device=? AND b.started IS NULL",
+            "SELECT COALESCE(SUM(u.steps), 0) FROM uptime u LEFT JOIN boots b "
+            "ON b.device = u.device AND b.epoch = u.epoch AND b.boot = u.boot WHERE u.device=? AND b.started IS NULL",
             (device_id,),
         ).fetchone()
+        return row[0]
+
+    def misdated_steps(self, device_id):
+        """Steps on dates after the computer's date at the sync that brought them (a wrong device clock)."""
+        row = self.db.execute("SELECT COALESCE(SUM(steps), 0) FROM day_pieces WHERE device=? AND misdated=1", (device_id,)).fetchone()
         return row[0]
 
     def check(self):
@@ -409,6 +536,21 @@ class Database:
             raise DatabaseError(f"{self.path}: {_reason(e)}") from None
         if result != "ok":
             raise DatabaseError(f"{self.path}: damaged ({result})")
+
+
+def _values(rec):
+    """The stored columns of a record: steps, brisk, overruns, hours, wear_hours."""
+    return (rec["steps"], rec["brisk"], rec["overruns"], _text(rec["hours"]), _text(rec.get("wear")))
+
+
+def _text(numbers):
+    """[1, 2, 3] -> "1,2,3"; None -> None."""
+    return None if numbers is None else ",".join(map(str, numbers))
+
+
+def _utc(when):
+    """An aware UTC datetime; a naive one is taken as the computer's local time."""
+    return when.astimezone(timezone.utc)
 
 
 def _numbers(text):

@@ -2,7 +2,7 @@
 #
 #   micropython proto_fuzz.py FIRMWARE_DIR SAMPLES FLASH START_S LINES OUT BATCH
 #
-# Builds the emulated board and the App, then loops like App.run(): wait for
+# (START_S "-": the clock starts unset.) Builds the emulated board and the App, then loops like App.run(): wait for
 # the FIFO watermark, count the samples, and between wakes feed the next BATCH
 # fuzz lines byte by byte to the protocol. LINES holds one fuzz line per line;
 # its first byte says how the line is ended for the device: "n" = \n, "r" = \r,
@@ -22,9 +22,8 @@ import config
 samples, flash, start_s, lines_path, out_path = sys.argv[2:7]
 batch = int(sys.argv[7])
 
-board = board_emulated.Board(
-    argv=["proto_fuzz", "--samples", samples, "--flash", flash, "--start", start_s, "--run-to-end", "--still-ms", "5000"]
-)
+clock = ["--start", start_s] if start_s != "-" else []
+board = board_emulated.Board(argv=["proto_fuzz", "--samples", samples, "--flash", flash, "--run-to-end", "--still-ms", "5000"] + clock)
 app = app_module.App(board)
 out = open(out_path, "wb")
 

@@ -175,9 +175,9 @@ def unmount():
         pass
 
 
-def day_record(Record, day, steps=None, seed=0):
+def day_record(Record, day, steps=None, seed=0, epoch=51, boot=1):
     # a realistic closed day: steps spread over the waking hours
-    r = Record("D", day, 0)
+    r = Record("D", epoch, boot, day)
     total = 0
     for h in range(7, 23):
         v = ((day * 7919 + h * 104729 + seed) % 1500) + (600 if h in (8, 12, 17) else 0)

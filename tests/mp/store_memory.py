@@ -83,7 +83,7 @@ def main():
     n, before, peak = measure(lambda: count_records(st2))
     assert n == kept
     peaks["records"] = (before, peak)
-    n, before, peak = measure(lambda: count_records(st2, 8000 + kept))
+    n, before, peak = measure(lambda: count_records(st2, kept))  # the closes after number kept
     assert n == 10
     r2 = sf.day_record(Record, 9001)
     _, before, peak = measure(lambda: st2.close(r2))

@@ -2,7 +2,13 @@
 # scenario, under the MicroPython unix port on littlefs (os.VfsLfs2) over an
 # emulated Pico flash (4096-byte blocks, progsize 256).
 #
-#   micropython store_powercut.py FIRMWARE_DIR [HISTORY_DAYS] [torn]
+#   micropython store_powercut.py FIRMWARE_DIR [HISTORY_DAYS] [torn] [format1]
+#
+# The scenario is what the app does with the store in a day: load, count the
+# boot, close the last boot's open record, checkpoint a new record, save it at a
+# sync, close it at midnight (the close number goes to boot.txt, then the record
+# to days.txt), checkpoint the next day's record. With "format1" the flash
+# starts with files of store format 1, which load() converts.
 #
 # For every k from 1 to the scenario's number of writes (writeblocks + erases):
 # run the scenario on a copy of the starting image with the power cut at the
@@ -10,12 +16,14 @@
 # k-th write is half done), then mount a copy of the image as it was at the cut
 # (never formatting), load the store and check:
 #   - load() succeeds and sets nothing aside
-#   - every day closed before the cut is there, unchanged, in order; the day
-#     being closed at the cut is there unchanged or still the open record
-#   - the steps recovered for the day in progress (open record or its closed
-#     copy) are >= the last completed checkpoint's, and the open record is one
-#     of the records that were checkpointed (never garbage)
-#   - the boot counter never goes back
+#   - every record closed before the cut is there, unchanged, in order; the
+#     record being closed at the cut is there unchanged or still the open record
+#   - the steps recovered for each record (open or closed copy) are >= its last
+#     completed checkpoint's, and the open record is one of the records that
+#     were checkpointed (never garbage)
+#   - close numbers are never used twice: the next close takes a number above
+#     every stored one, and the stored ones are distinct
+#   - the boot counter never goes back, and the epoch stays
 #   - the store keeps working: new_boot, checkpoint, close, load again
 # Prints "RESULT {json}" with the figures.
 import sys
@@ -27,119 +35,164 @@ import store_flash as sf
 from store import Record
 
 HISTORY = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-TORN = len(sys.argv) > 3 and sys.argv[3] == "torn"
+TORN = "torn" in sys.argv[3:]
+FORMAT1 = "format1" in sys.argv[3:]
 NBLOCKS = 64
 ROOT = sf.MOUNT + "/data"
+EPOCH = 4711
 DAY1 = 9000 + HISTORY  # the day in progress at boot
 DAY2 = DAY1 + 1  # the day after the rollover
-CHECKPOINTS = 6
+CHECKPOINTS = 3
+SYNCS = 2
+
+
+def line0(r):
+    # a record's line without its close number
+    seq = r.seq
+    r.seq = 0
+    s = r.to_line()
+    r.seq = seq
+    return s
+
+
+def _container(name, items):
+    from binascii import crc32
+
+    body = ("stepclip-%s 1\n" % name + "".join(x + "\n" for x in items)).encode()
+    f = open(ROOT + "/" + name + ".txt", "wb")
+    f.write(body + b"end %d %08x\n" % (len(items), crc32(body)))
+    f.close()
+
+
+def _v1(r):
+    return "D %d 0 %d %d %d %s" % (r.day, r.steps, r.brisk, r.overruns, ",".join(str(h) for h in r.hourly))
+
+
+def history():
+    # the closed records before the scenario, and the open record of the last boot
+    epoch = 0 if FORMAT1 else EPOCH
+    boot = 0 if FORMAT1 else 1
+    days = [sf.day_record(Record, 9000 + d, epoch=epoch, boot=boot) for d in range(HISTORY)]
+    stray = sf.day_record(Record, DAY1, steps=50, epoch=epoch, boot=0 if FORMAT1 else 3)
+    return days, stray
 
 
 def base_image():
     dev = sf.RamFlash(NBLOCKS)
     sf.format(dev)
     sf.mount(dev)
+    days, stray = history()
     st = store.Store(ROOT)
-    st.load()
-    for _ in range(3):
-        st.new_boot()
-    for d in range(HISTORY):
-        st.close(sf.day_record(Record, 9000 + d))
-    # a stray open record from before: the day in progress, 50 steps so far
-    r = sf.day_record(Record, DAY1, steps=50)
-    st.checkpoint(r)
+    if FORMAT1:
+        _container("days", [_v1(r) for r in days])
+        _container("today", [_v1(stray)])
+        _container("boot", ["3"])
+    else:
+        st.load()
+        st.epoch, st.boot = EPOCH, 3
+        for r in days:
+            st.close(r)
+        st.checkpoint(stray)
     sf.unmount()
     return bytes(dev.buf)
-
-
-def line(r):
-    return r.to_line()
 
 
 class Log:
     # what the scenario completed before the cut
     def __init__(self):
-        self.closed = []  # lines of the closes that returned
+        days, stray = history()
+        self.history = [line0(r) for r in days]
+        self.closed = []  # lines (close number 0) of the closes that returned
         self.closing = None  # line of the close in progress
-        self.done = {DAY1: 50}  # key -> steps of the last completed checkpoint
-        self.saved = [line(sf.day_record(Record, DAY1, steps=50))]  # checkpointed lines
-        self.boot = 3  # last boot id that new_boot() returned
+        self.done = {stray.ident(): 50}  # ident -> steps of the last completed checkpoint or close
+        self.saved = [line0(stray)]  # checkpointed lines
+        self.boot = 3  # last boot number that new_boot() returned
         self.booting = False
+        self.phase = "load"
 
 
 def scenario(dev, log):
     sf.mount(dev)
     st = store.Store(ROOT)
-    st.load()
+    prev = st.load()
+    log.phase = "new_boot"
     log.booting = True
-    log.boot = st.new_boot()
+    epoch, log.boot = st.new_boot()
     log.booting = False
-    steps = 50
-    r = sf.day_record(Record, DAY1, steps=steps)
-    for i in range(CHECKPOINTS):
+    log.phase = "close at start"
+    log.closing = line0(prev)
+    st.close(prev)  # the last boot's record is final
+    log.closed.append(log.closing)
+    log.closing = None
+    steps = 0
+    r = Record("D", epoch, log.boot, DAY1)
+    for i in range(CHECKPOINTS + SYNCS):
+        log.phase = "checkpoint day 1" if i < CHECKPOINTS else "save at a sync"
         steps += 250 + 10 * i
         r.steps = steps
         r.hourly[9] = i
-        log.saved.append(line(r))
+        log.saved.append(line0(r))
         st.checkpoint(r)
-        log.done[DAY1] = steps
+        log.done[r.ident()] = steps
     # rollover: close the day, open the next
+    log.phase = "close"
     r.steps = steps + 120
-    log.closing = line(r)
+    log.closing = line0(r)
     log.saved.append(log.closing)
     st.close(r)
     log.closed.append(log.closing)
     log.closing = None
-    log.done[DAY1] = r.steps
+    log.done[r.ident()] = r.steps
+    log.phase = "checkpoint day 2"
     steps = 0
-    r = Record("D", DAY2, 0)
+    r = Record("D", epoch, log.boot, DAY2)
     for i in range(CHECKPOINTS):
         steps += 300 + 7 * i
         r.steps = steps
         r.hourly[i % 24] = steps
-        log.saved.append(line(r))
+        log.saved.append(line0(r))
         st.checkpoint(r)
-        log.done[DAY2] = steps
+        log.done[r.ident()] = steps
     sf.unmount()
 
 
-def check(image, log, history_lines):
+def check(image, log):
     dev = sf.RamFlash(NBLOCKS, image=image)  # a copy of the image at the cut
     sf.mount(dev)  # must mount: never format
     st = store.Store(ROOT)
     rec = st.load()
     assert st.set_aside == [], st.set_aside
-    got = [line(x) for x in st.records()]
-    want = history_lines + log.closed
+    stored = list(st.records())
+    got = [line0(x) for x in stored]
+    want = log.history + log.closed
     if log.closing is not None and len(got) == len(want) + 1:
         want = want + [log.closing]
-    assert got == want, "closed days lost or changed"
+    assert got == want, "closed records lost or changed"
     assert st.count() == len(got)
-    assert rec is None or line(rec) in log.saved, "open record is not one that was saved"
-    for day in (DAY1, DAY2):
+    numbers = [x.seq for x in stored]
+    assert 0 not in numbers and len(set(numbers)) == len(numbers), "close numbers %r" % numbers
+    assert rec is None or line0(rec) in log.saved, "open record is not one that was saved"
+    for ident, steps in log.done.items():
         found = 0
-        if rec is not None and rec.key == day:
+        if rec is not None and rec.ident() == ident:
             found = rec.steps
-        for g in got:
-            r = Record.from_line(g)
-            if r.key == day:
-                found = r.steps
-        assert found >= log.done.get(day, 0), "steps lost: day %d has %d, checkpoint had %d" % (
-            day,
-            found,
-            log.done.get(day, 0),
-        )
-    b = st.new_boot()
+        for x in stored:
+            if x.ident() == ident:
+                found = x.steps
+        assert found >= steps, "steps lost: %r has %d, its checkpoint had %d" % (ident, found, steps)
+    epoch, b = st.new_boot()
     assert b == log.boot + 1 or (log.booting and b == log.boot + 2), "boot counter went back"
-    # still works: count on, roll over, reload
-    r = Record("D", DAY2 + 5, 0)
+    assert FORMAT1 or epoch == EPOCH, "the epoch changed"
+    # still works: count on, roll over, reload; the next close number is a new one
+    r = Record("D", epoch, b, DAY2 + 5)
     r.steps = 77
     st.checkpoint(r)
     st.close(r)
+    assert r.seq > max(numbers + [0]), "close number %d used again" % r.seq
     st2 = store.Store(ROOT)
     assert st2.load() is None
     assert st2.set_aside == []
-    assert [line(x) for x in st2.records()][-1] == line(r)
+    assert [x.to_line() for x in st2.records()][-1] == r.to_line()
     assert st2.count() == len(got) + 1
     sf.unmount()
     return rec is not None
@@ -147,13 +200,12 @@ def check(image, log, history_lines):
 
 def main():
     image = base_image()
-    history_lines = [line(sf.day_record(Record, 9000 + d)) for d in range(HISTORY)]
     # the scenario without a cut: count its writes
     dev = sf.RamFlash(NBLOCKS, image=image)
     log = Log()
     scenario(dev, log)
     total = dev.writes
-    check(bytes(dev.buf), log, history_lines)
+    check(bytes(dev.buf), log)
     exercised = 0
     cut_in = {}
     for k in range(1, total + 1):
@@ -165,20 +217,12 @@ def main():
         except OSError:
             if not dev.dead:
                 raise
-        # where the cut fell
-        if log.booting:
-            where = "new_boot"
-        elif log.closing is not None:
-            where = "close"
-        elif DAY2 in log.done or log.closed:
-            where = "checkpoint day 2"
-        else:
-            where = "checkpoint day 1"
+        where = "convert" if log.phase == "load" else log.phase
         cut_in[where] = cut_in.get(where, 0) + 1
         sf.unmount()
         image_at_cut = bytes(dev.buf)
         try:
-            check(image_at_cut, log, history_lines)
+            check(image_at_cut, log)
         except Exception as e:
             print("FAIL at k=%d (%s): %r" % (k, where, e))
             raise
@@ -189,6 +233,7 @@ def main():
             {
                 "history_days": HISTORY,
                 "torn": TORN,
+                "format1": FORMAT1,
                 "writes_in_scenario": total,
                 "k_exercised": exercised,
                 "cuts_by_phase": cut_in,

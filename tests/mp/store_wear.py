@@ -38,7 +38,7 @@ def main():
     dev.count_erases_per_block()
     per_day = []
     day = 8000 + HISTORY
-    r = Record("D", day, 0)
+    r = Record("D", st.epoch, st.boot, day)
     for n in range(DAYS):
         w0, p0, e0, b0 = dev.writes, dev.progs, dev.erases, dev.prog_bytes
         for i in range(PER_DAY):
@@ -48,7 +48,7 @@ def main():
             st.checkpoint(r)
         st.close(r)  # rollover; the next day's first checkpoint is in its 288
         day += 1
-        r = Record("D", day, 0)
+        r = Record("D", st.epoch, st.boot, day)
         per_day.append(
             (dev.writes - w0, dev.progs - p0, dev.erases - e0, dev.prog_bytes - b0)
         )

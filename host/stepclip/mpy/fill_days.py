@@ -14,9 +14,10 @@ os.VfsLfs2.mkfs(dev)
 os.mount(os.VfsLfs2(dev), "/data")
 store = Store("/data")
 store.load()
+epoch, boot = store.new_boot()
 first, n = int(sys.argv[3]), int(sys.argv[4])
 for day in range(first - n, first):
-    rec = Record("D", day)
+    rec = Record("D", epoch, boot, day)
     rec.steps = 1000 + day % 500
     rec.hourly[9] = rec.steps
     store.close(rec)
