@@ -40,7 +40,7 @@ OCV_MV = (2502, 3146, 3372, 3449, 3532, 3602, 3680, 3764, 3842, 3936, 4032)
 _CAPACITY_UAS = const(500 * 1000 * 3600)  # 500 mAh in uA*s
 _LOAD_UA = const(2055)
 _CHARGE_UA = const(400000)
-_DIODE_MV = const(250)
+DIODE_MV = const(250)  # host/stepclip/battery.py adds it back
 _USB_MV = const(4700)
 
 
@@ -102,7 +102,7 @@ class Battery:
     def vsys_mv(self, usb):
         if usb:
             return _USB_MV
-        return ocv_mv(self.permille()) - _DIODE_MV
+        return ocv_mv(self.permille()) - DIODE_MV
 
     def reading(self, usb):
         return adc_mv(self.vsys_mv(usb))
