@@ -569,7 +569,7 @@ def build_parser():
     _add_db_options(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("battery", help="how long a charge lasts, from the device's own readings", description="The battery's discharge since the last charge (the last hour on USB power, or a jump in voltage) and the days a full charge lasts at this wearer's use, from the battery voltage (VSYS) the device keeps for every hour (firmware 0.3.0 or later; `stepclip sync` first). An estimate on a generic LiPo curve: see hardware/README.md to measure it with a USB power meter.")
+    p = sub.add_parser("battery", help="how long a charge lasts, from the device's own readings", description="The battery's discharge since the last charge (a rise of 0.1 V or more from one hourly reading to the next, on USB power or while the clip was off; a sync's few minutes on USB only top it up) and the days a full charge lasts at this wearer's use, from the battery voltage (VSYS) the device keeps for every hour (firmware 0.3.0 or later; `stepclip sync` first). An estimate on a generic LiPo curve: see hardware/README.md to measure it with a USB power meter.")
     p.add_argument("--device", metavar="ID", help="the device (default: the most recently synced)")
     p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the voltage over time, the hours on USB power and the discharge drawn on to empty (.png is added when FILE has no extension)")

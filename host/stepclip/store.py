@@ -285,7 +285,8 @@ class Database:
 
     def put_day(self, device_id, rec, when, misdated=False):
         """Merge a dated record of one boot (rec: date, epoch and boot (both 0: a
-        whole day), steps, brisk, overruns, hours[24], wear[24] or None) and update
+        whole day), steps, brisk, overruns, hours[24], wear[24] or None, battery[24]
+        and usb[24] or None) and update
         the day's total. The stored record is replaced only by one with at least as
         many steps; a misdated record (after the computer's date) is kept but not
         counted, and stays so. Returns what happened to the day's total: "new",
