@@ -7,6 +7,7 @@
 #
 #   micropython main.py --samples FILE --flash IMAGE [--start S2000] [--speed X]
 #                       [--run-to-end] [--still-ms MS] [--id HEX] [--rate HZ]
+#                       [--battery FILE] [--usb]
 #
 # FILE: int16 little-endian x, y, z triples in milli-g at config.RATE_HZ (after
 # the last one the device lies still). --start: the clock in seconds since
@@ -15,7 +16,10 @@
 # never runs ahead of real time x X. --run-to-end: as fast as possible, stop
 # when the samples are played out and the device has lain still for --still-ms
 # (default 5000) more. --rate HZ: build the firmware with config.RATE_HZ = HZ
-# (on a Pico: edit config.py).
+# (on a Pico: edit config.py). The battery is a model (battery_model.py): its
+# charge falls with use and rises on USB power; --battery FILE keeps it between
+# runs (default: a full cell), --usb runs the device on USB power (charging;
+# usb_host() is then True, as VBUS is on a Pico).
 #
 # Ctrl-C stops the app (it saves first) and leaves to a REPL, as on a Pico:
 # enough of MicroPython's friendly and raw REPLs for mpremote (version query,
@@ -28,6 +32,7 @@ import time
 from array import array
 
 import config
+from battery_model import Battery
 from lis3dh_model import LIS3DHModel
 
 _BLOCK = 4096
@@ -75,7 +80,7 @@ def _args(argv):
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a == "--run-to-end":
+        if a == "--run-to-end" or a == "--usb":
             opts[a] = True
             i += 1
         elif a.startswith("--") and i + 1 < len(argv):
@@ -137,6 +142,14 @@ class Board:
         self.poller = select.poll()
         self.poller.register(sys.stdin, select.POLLIN)
         self.eof = False
+
+        # the battery (a model) and USB power
+        self.usb = "--usb" in opts
+        self.battery = Battery()
+        self.battery_path = opts.get("--battery")
+        if self.battery_path:
+            self.battery.load(self.battery_path, self.clock_s())
+        self.battery_ms = 0  # vms up to which the battery has run
 
     # --- clock ---------------------------------------------------------------------
 
@@ -256,10 +269,22 @@ class Board:
     def unique_id(self):
         return self.id
 
+    def usb_host(self):
+        return self.usb
+
     def battery_mv(self):
-        return 4000
+        self._run_battery()
+        return self.battery.reading(self.usb)
+
+    def _run_battery(self):
+        # the cell's charge up to now; kept in --battery FILE
+        self.battery.run(self.vms - self.battery_ms, self.usb)
+        self.battery_ms = self.vms
+        if self.battery_path:
+            self.battery.save(self.battery_path, self.clock_s())
 
     def report(self, app):
+        self._run_battery()
         # after --run-to-end: the stored records, as the DAYS command sends them
         if self.run_to_end:
             app.proto.handle(b"DAYS")
