@@ -78,9 +78,11 @@ def test_a_sync_of_old_format_lines_and_new_ones_stores_both(tmp_path):
     usb = ",".join(["0"] * 22 + ["1", "0"])
     worn = ",".join(["0"] * 8 + ["60"] * 11 + ["0"] * 5)
 
+    up = (datetime.now() - datetime(2026, 11, 3)).days * 86400 + 86400  # boot 2 began before 2026-11-03 (its record's date)
+
     def answer(line):
         if line.startswith(b"ID"):
-            return checked(f"OK device=stepclip proto=2 id={DEVICE} epoch=7 boot=2 seq=1 uptime_s=5 clock=set")
+            return checked(f"OK device=stepclip proto=2 id={DEVICE} epoch=7 boot=2 seq=1 uptime_s={up} clock=set")
         if line.startswith(b"DAYS"):
             return (checked(f"DAY date=2026-11-02 epoch=7 boot=1 seq=1 steps=300 brisk=0 overruns=0 hours={HOURS}")  # firmware 0.2.0
                     + checked(f"DAY date=2026-11-03 epoch=7 boot=2 seq=0 steps=300 brisk=0 overruns=0 hours={HOURS} "

@@ -356,6 +356,10 @@ def _sync_warnings(result):
     if result.misdated:
         yield (f"{len(result.misdated)} record(s) dated after today ({', '.join(sorted(set(result.misdated)))}): "
                "the device's clock was wrong; kept in the database, not counted")
+    if result.misdated_early:
+        yield (f"{len(result.misdated_early)} record(s) dated before their boot began "
+               f"({', '.join(sorted(set(result.misdated_early)))}): the device's clock was behind; "
+               "kept in the database, not counted")
     yield from result.refused
 
 

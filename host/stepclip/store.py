@@ -289,14 +289,17 @@ class Database:
         and usb[24] or None) and update
         the day's total. The stored record is replaced only by one with at least as
         many steps; a misdated record (after the computer's date) is kept but not
-        counted, and stays so. Returns what happened to the day's total: "new",
+        counted, and stays so (misdated 1; misdated 2: dated before its boot
+        began, judge_dates_before_boot). Returns what happened to the day's total: "new",
         "changed" or None."""
         key = (device_id, rec["date"], rec.get("epoch", 0), rec.get("boot", 0))
         old = self.db.execute(
             "SELECT steps, brisk, overruns, hours, wear_hours, battery_hours, usb_hours, misdated FROM day_pieces "
             "WHERE device=? AND date=? AND epoch=? AND boot=?", key
         ).fetchone()
-        misdated = int(bool(misdated or (old and old[-1])))
+        # misdated 1 (after the computer's date) stays so; 2 (before its boot
+        # began) is judged again by judge_dates_before_boot
+        misdated = 1 if misdated or (old and old[-1] == 1) else (old[-1] if old else 0)
         new = _values(rec)
         if old is None or (new[0] >= old[0] and (new, misdated) != (old[:-1], old[-1])):
             self.db.execute(
@@ -305,6 +308,35 @@ class Database:
                 (*key, *new, misdated, when.isoformat()),
             )
         return self._sum_day(device_id, rec["date"], when)
+
+    def judge_dates_before_boot(self, device_id, now, when, tz=None, early_days=1):
+        """Mark the records of each boot with a known start that are dated more
+        than early_days before the local date (tz; default the computer's zone)
+        the boot began: counted with a clock that was behind, kept, not counted
+        (misdated 2). A record no longer so (its boot's start corrected by a later
+        sync, or a start after now: stored by a computer whose clock ran ahead) is
+        counted again. now: an aware datetime; when: the sync's time for the days
+        rows changed. Returns the dates newly marked."""
+        marked, changed = [], set()
+        boots = self.db.execute("SELECT epoch, boot, started FROM boots WHERE device=?", (device_id,)).fetchall()
+        for epoch, boot, started in boots:
+            start = datetime.fromisoformat(started)
+            earliest = "" if start > now else (start.astimezone(tz).date() - timedelta(days=early_days)).isoformat()
+            rows = self.db.execute(
+                "SELECT date, misdated FROM day_pieces WHERE device=? AND epoch=? AND boot=? AND misdated != 1",
+                (device_id, epoch, boot),
+            ).fetchall()
+            for day, flag in rows:
+                want = 2 if day < earliest else 0
+                if want != flag:
+                    self.db.execute("UPDATE day_pieces SET misdated=? WHERE device=? AND date=? AND epoch=? AND boot=?",
+                                    (want, device_id, day, epoch, boot))
+                    changed.add(day)
+                    if want:
+                        marked.append(day)
+        for day in sorted(changed):
+            self._sum_day(device_id, day, when)
+        return sorted(marked)
 
     def _sum_day(self, device_id, day, when):
         # the days row of a date: the sum of its counted records (wear: minutes
