@@ -126,6 +126,26 @@ def test_a_device_clock_weeks_behind_never_puts_todays_walk_on_an_old_date(tmp_p
     assert steps[TODAY] == steps_in(tr, *b) > 0  # counted on the right date once the sync set the clock
 
 
+def test_a_ctrl_c_byte_on_the_port_stops_the_app_and_the_next_sync_restarts_it(tmp_path):
+    tr, (a, b, c) = session(("stand", 3), ("walk", 40), ("stand", 60), ("walk", 40), ("stand", 120), ("walk", 40), ("stand", 60))
+    db_path = tmp_path / "s.db"
+    emu = emulator.Emulator([tr], start=day_at(9), speed=20)
+    emu.start()
+    try:
+        played(emu, a[1] + 5)
+        with serial.Serial(emu.port, 115200, timeout=1) as port:
+            port.write(b"AT\x03Z\r\n")  # a stray program probing for a modem; or Ctrl-C to quit a terminal
+            time.sleep(1)
+        first = do_sync(db_path, emu.port, now=day_at(9, 3))
+        played(emu, c[1] + 5)
+        second = do_sync(db_path, emu.port, now=day_at(9, 8))
+    finally:
+        emu.close()
+    assert first.restarted and not second.restarted
+    # walk a was saved when the app stopped; walk c, after the restart, is counted
+    assert daily(db_path)[TODAY] >= steps_in(tr, *a) + steps_in(tr, *c) > 0
+
+
 # --- 2. a day's steps never go down -------------------------------------------------------------
 
 

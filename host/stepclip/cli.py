@@ -346,6 +346,9 @@ def cmd_sync(args):
 
 
 def _sync_warnings(result):
+    if result.restarted:
+        yield ("the device was stopped at MicroPython's REPL (a Ctrl-C on its serial port) and counted nothing "
+               "while stopped: restarted it")
     st = result.storage
     if st.get("storage") not in (None, "ok") or st.get("unsaved") not in (None, "0"):
         what = "full" if st.get("storage") == "full" else "failing"

@@ -28,6 +28,7 @@ except ImportError:  # Windows
 
 PICO_USB_ID = (0x2E8A, 0x0005)
 PROTOCOLS = (2,)  # protocol versions this host speaks
+RESTART_S = 10  # seconds a soft-reset stepclip may take to answer ID again (main.py imports, mounts its flash)
 GARBLED = "port in use or replies garbled (is another program, e.g. a serial terminal, reading it?)"
 # what a MicroPython REPL answers to a stepclip command: the board has no stepclip on it
 _REPL_SIGNS = (b">>>", b"Traceback (most recent call last)", b"NameError", b"MicroPython")
@@ -144,6 +145,7 @@ class Device:
         self.heard = []  # the last raw lines received (to tell a bare MicroPython board)
         self._mangled = False  # a stepclip's reply arrived damaged or incomplete
         self.last_error = None  # why the last try of a command failed
+        self.restarted = False  # a stepclip found stopped at its REPL was restarted (identify)
         self._open()
 
     def _open(self):
@@ -265,6 +267,50 @@ class Device:
             raise proto.ProtocolError(f"{self.port}: {GARBLED}: {word} failed {tries} times ({last})")
         raise proto.ProtocolError(f"{self.port}: {last}")
 
+    def _restart_stopped_stepclip(self):
+        """A board answering like MicroPython's REPL may be a stepclip whose app a
+        Ctrl-C stopped (a 0x03 byte from a serial terminal or a stray program: as on
+        every MicroPython board, it leaves main.py for the REPL, and the clip counts
+        nothing until it restarts). Ask the REPL whether stepclip's modules are
+        there (an import: nothing else runs); if so, soft-reset it (Ctrl-D at the
+        friendly REPL runs main.py again), note it in self.restarted, and return
+        True once it answers ID. Another project's board is left as it was."""
+        if self.restarted:
+            return False
+        probe = "exec(\"try:\\n import stepcounter, store\\n print('stepclip' + '-here')\\nexcept ImportError:\\n print('no')\")"
+        try:
+            self.serial.write(b"\r\x02")  # Ctrl-B: from the raw REPL (a tool left it there) to the friendly one
+            self.serial.flush()
+            self._drain(0.3)
+            self.serial.reset_input_buffer()
+            self.serial.write(probe.encode() + b"\r")
+            self.serial.flush()
+            answer = self._collect(b"stepclip-here", 2.0)
+            if b"stepclip-here" not in answer:
+                return False
+            self.serial.write(b"\x04")  # Ctrl-D at the empty prompt: soft reset, main.py starts the app
+            self.serial.flush()
+        except PORT_ERRORS:
+            return False
+        self.restarted = True
+        deadline = time.monotonic() + RESTART_S
+        while time.monotonic() < deadline:
+            self._drain(0.5)
+            try:
+                self._ask_once("ID", 1.0)
+                return True
+            except (DeviceTimeout, proto.ProtocolError, proto.DeviceError):
+                continue
+        return False
+
+    def _collect(self, until, seconds):
+        # what the port says for up to `seconds`, or until `until` arrives
+        got, deadline = b"", time.monotonic() + seconds
+        while until not in got and time.monotonic() < deadline:
+            self.serial.timeout = max(0.01, min(0.1, deadline - time.monotonic()))
+            got += self.serial.read(4096)
+        return got
+
     # --- commands -----------------------------------------------------------------------
 
     def identify(self):
@@ -278,6 +324,8 @@ class Device:
                 raise  # a stepclip whose replies arrive damaged, or a pulled cable
             self._drain()
             if any(sign in raw for raw in self.heard for sign in _REPL_SIGNS):
+                if self._restart_stopped_stepclip():
+                    return self.identify()
                 raise NotStepclip(
                     f"{self.port}: a board running MicroPython without stepclip on it (it answers like the REPL): "
                     "run `stepclip deploy` to install stepclip"

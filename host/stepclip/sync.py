@@ -49,6 +49,7 @@ class SyncResult:
     misdated_early: list = field(default_factory=list)  # dates before their boot began: kept, not counted
     refused: list = field(default_factory=list)  # one message per boot not merged
     storage: dict = field(default_factory=dict)  # the device's flash: state, unsaved, dropped
+    restarted: bool = False  # the app was found stopped at the REPL (a Ctrl-C) and restarted
 
     @property
     def clock_was_set(self):
@@ -87,6 +88,7 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0, tz=None):
     synced_at = instant.astimezone(tz).replace(tzinfo=None)
     result = SyncResult(device_id, dev.port, synced_at, info.get("clock", "unset"))
     result.storage = {k: info.get(k) for k in ("storage", "unsaved", "dropped")}
+    result.restarted = dev.restarted
     started = instant - timedelta(seconds=int(info["uptime_s"]))
     last_day = synced_at.date() + timedelta(days=FUTURE_DAYS)
     step("store")
