@@ -780,8 +780,10 @@ def report(profiles=None, measured=None):
     w("")
     w("- The charger module's and the cell's protection IC's drain (DW01A, TP4056): power.md")
     w("  did not research it; by their datasheets a few µA, under 1 % of the totals above.")
+    deep = [p for p in profiles if p.deepsleep_s > 0]
+    sleeps = f" ({deep[0].wakes['motion'] + deep[0].wakes['timer']} in \"{deep[0].name}\")" if deep else ""
     w("- Flash writes (a checkpoint every 5 minutes, `CHECKPOINT_S`): the Pico stays awake")
-    w("  through them; 288 a day.")
+    w(f"  through them; at most 288 a day, and one before each deep sleep{sleeps}.")
     w("- Current through the I2C pull-ups while a transfer holds a line low (a few ms a second).")
     w("- Temperature: every figure is at room temperature; at 85 °C the Pico's sleep current")
     w("  rises by half (power.md §1 rows 1-2).")
@@ -887,7 +889,7 @@ def _sensor_side(profiles):
     dp = [p for p in profiles if p.deepsleep_s > 0]
     share_deep = ""
     if dp:
-        total = average_ma(d, dp[0], "dormant")
+        total = average_ma(d, dp[0], "lightsleep")
         share_deep = f", {sv / 1000 / total:.1%} with deep sleep"
     out.append(f"- **8-bit low-power mode instead of 10-bit** ({lis3dh_ua(RATE_HZ, 8)} µA instead of "
                f"{lis3dh_ua(RATE_HZ, 10)} µA at {RATE_HZ} Hz): would save {saving(d, lp, False):.1f}-{sv:.1f} µA, "

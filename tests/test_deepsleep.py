@@ -118,3 +118,26 @@ def test_emulate_cli_with_and_without_deep_sleep_counts_as_detect(tmp_path):
         out = json.loads(emu.stdout)
         assert out["total_steps"] == counted > 40
         assert (out["power"]["deep_ms"] > 30_000) == slept and (out["power"]["motion"] == 1) == slept
+
+
+def test_a_power_cut_in_deep_sleep_loses_no_counted_step(tmp_path):
+    # a walk, then still: it saves before it sleeps deeply, so a cut a few minutes
+    # later (before the next 5-minute checkpoint of the loop) loses nothing
+    from test_firmware import Port
+
+    flash = tmp_path / "flash.img"
+    tr = synth.generate([synth.walk(60, cadence_spm=100), synth.sit(600)], rate_hz=25, seed=11)
+    emu = emulator.Emulator([tr], start=datetime(2026, 11, 30, 8, 0), speed=200, flash=flash, deep_after_s=30)
+    port = Port(emu.start())
+    try:
+        while int(port.ident()["uptime_s"]) < 150:  # the walk is over, the device deep asleep
+            pass
+        counted = int(port.ident()["today"])
+    finally:
+        port.close()
+        emu.stop()  # the cut: killed, no chance to save
+    emu2 = emulator.Emulator([], clock_unset=True, flash=flash)
+    result = emu2.run_to_end()
+    emu2.close()
+    assert [d["steps"] for d in result["days"] if d["date"] == "2026-11-30"] == [counted]
+    assert counted == detect(tr) > 50

@@ -380,7 +380,8 @@ def test_the_pico_board_layer_runs_the_app_with_a_stand_in_machine_module(tmp_pa
     assert proc.returncode == 0, proc.stderr
     words = proc.stdout.split()
     assert words[words.index("STEPS") + 1] == str(detect_count(tr))  # counted with the clock unset
-    assert words[words.index("SLEEPS") + 1] == "80"  # on battery it lightsleeps between reads
+    assert words[words.index("SLEEPS") + 1] == "82"  # on battery it lightsleeps between reads, and twice deeply
+    assert words[words.index("DEEP") + 1] == "motion"  # a lightsleep ended early: the motion interrupt
     assert words[words.index("KIND") + 1] == "D"  # dated once the clock is set
     assert words[words.index("ID") + 1] == "e6614104032f5a2c"
     assert 3900 <= int(words[words.index("ID") + 2]) <= 4100  # battery mV from the ADC
