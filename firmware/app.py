@@ -1,11 +1,14 @@
 # The stepclip app: one loop, identical on every board.
 #
 # Wake on the LIS3DH FIFO watermark (or a timer), feed every sample to the step
-# counter, add the steps to today's record, answer the host over USB, sleep.
+# counter and the FIFO read to wear time, add the steps and the worn minutes to
+# today's record (and once a minute the battery's voltage, or USB power), answer
+# the host over USB, sleep.
 # While the wearer is still (no movement for config.DEEP_SLEEP_AFTER_S and no walk
 # in progress) it sleeps deeply instead: the board sleeps until the sensor's
-# motion interrupt or the next full hour (the day's rollover, a checkpoint), the
-# FIFO still collecting, so a walk that starts meanwhile is in it (see _deep_sleep).
+# motion interrupt or the next full hour (the day's rollover, a checkpoint, the
+# hour's battery reading), the FIFO still collecting, so a walk that starts
+# meanwhile is in it (see _deep_sleep).
 # Today's record is saved at most every CHECKPOINT_S seconds, at each day
 # rollover and when the host syncs (TIME, DAYS); the steps of a day are
 # attributed to a date only when the clock is known, otherwise to (boot, uptime
@@ -20,9 +23,10 @@ import dates
 from lis3dh import LIS3DH
 from protocol import PROTOCOL_VERSION, Protocol, checked
 from stepcounter import StepCounter
-from store import Record, Store
+from store import MAX_MV, Record, Store
+from wear import WearTime
 
-VERSION = "0.2.0"  # firmware version (ID fw=); 0.2.0: protocol 2, store format 2
+VERSION = "0.3.0"  # firmware version (ID fw=); 0.3.0: wear time and battery per hour, store format 3, deep sleep
 # the loop's timeout: five samples past the watermark (its INT1 wakes the loop first
 # unless the sensor runs 20 % slow), still before the FIFO (32) overruns
 _WAKE_MS = 1000 * (config.FIFO_WATERMARK + 5) // config.RATE_HZ
@@ -38,6 +42,8 @@ class App:
         self.sensor = LIS3DH(board.i2c, config.LIS3DH_ADDRESS, config.LIS3DH_SDO_TIED_LOW)
         self.sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
         self.counter = StepCounter(config.RATE_HZ)
+        # the FIFO's samples are 10-bit even in 12-bit mode: its mg per digit
+        self.wear = WearTime(config.RATE_HZ, self.sensor.fifo_sensitivity)
         self.samples = array("h", bytes(2 * 3 * _FIFO))
         self.n_read = 0  # samples the last FIFO read held
         # deep sleep (see _deep_sleep): when the sensor last saw movement (uptime s);
@@ -112,10 +118,7 @@ class App:
     def _roll(self):
         # start a new record when the day (or, clock unset, the uptime day)
         # changes; True if it did
-        if self.wall_s >= 0:
-            kind, day = "D", self.wall_s // 86400
-        else:
-            kind, day = "U", self.uptime_s // 86400
+        kind, day = self._period()
         rec = self.rec
         if rec is not None:
             if rec.kind == kind and rec.day == day and rec.epoch == self.epoch:
@@ -125,9 +128,19 @@ class App:
             self._close(rec)
         self.minute = -1
         self.minute_steps = 0
-        self.rec = self._day_so_far(kind, day) or Record(kind, self.epoch, self.boot, day)
+        rec = self._day_so_far(kind, day)  # a closed record resumed keeps what it had (or had not)
+        if rec is None:
+            rec = Record(kind, self.epoch, self.boot, day)
+            rec.has_wear = True  # this firmware measures wear time
+        self.rec = rec
         self.save()
         return True
+
+    def _period(self):
+        # the record the present second belongs to: ("D", date) or ("U", uptime day)
+        if self.wall_s >= 0:
+            return "D", self.wall_s // 86400
+        return "U", self.uptime_s // 86400
 
     def _day_so_far(self, kind, day):
         # For a date: note the steps its records of earlier boots hold (ID's
@@ -166,12 +179,13 @@ class App:
     # --- counting ---------------------------------------------------------------
 
     def read_sensor(self):
-        """Read the FIFO and feed every sample to the step counter; return the steps."""
+        """Read the FIFO, feed every sample to the step counter and the whole read
+        to wear time; return the steps."""
         return self._feed(self.sensor.read_fifo(self.samples), 0)
 
     def _feed(self, n, fill):
         # the n samples just read to the step counter, after `fill` copies of the
-        # first one (see _deep_sleep); the steps credited
+        # first one (see _deep_sleep), and to wear time; the steps credited
         self.n_read = n
         buf = self.samples
         counter = self.counter
@@ -185,12 +199,16 @@ class App:
         while i < end:
             steps += counter.update(buf[i], buf[i + 1], buf[i + 2])
             i += 3
+        self.wear.feed(buf, n)  # a FIFO read at once: +3.5% per sample, against +21% for update() per sample
         if self.stream_left >= 0:
             self._stream(n)
         return steps
 
     def account(self, steps):
         self._advance()
+        worn = self.wear.take()  # minutes completed by the samples just read: before any record change
+        if worn:
+            self._book_wear(worn)
         self._roll()
         rec = self.rec
         now = self._now()
@@ -200,6 +218,7 @@ class App:
                 rec.brisk += 1
             self.minute = minute
             self.minute_steps = 0
+            self._read_battery(rec, now % 86400 // 3600)
         if steps:
             rec.steps += steps
             rec.hourly[now % 86400 // 3600] += steps
@@ -210,6 +229,31 @@ class App:
             self.overruns = overruns
         if self.uptime_s - self.saved_at >= config.CHECKPOINT_S:
             self.save()
+
+    def _book_wear(self, worn):
+        # Worn minutes go to the record they were counted in, in the hour they
+        # ended; the minute that ends as its record ends (midnight) stays with it,
+        # in its last hour. A record without wear data (older firmware) stays so.
+        rec = self.rec
+        if not rec.has_wear:
+            return
+        kind, day = self._period()
+        h = self._now() % 86400 // 3600 if kind == rec.kind and day == rec.day else 23
+        v = rec.wear[h] + worn
+        rec.wear[h] = v if v < 60 else 60
+
+    def _read_battery(self, rec, h):
+        # once a minute: USB power, or else the battery's voltage (VSYS). The
+        # hour keeps its lowest reading: the cell's voltage only falls on
+        # battery, so that is where the hour left it (the first minutes after
+        # unplugging read high while the cell settles).
+        board = self.board
+        if board.usb_host():
+            rec.usb[h] = 1  # VSYS then comes from USB: not the battery's voltage
+            return
+        mv = board.battery_mv()
+        if 0 < mv <= MAX_MV and (not rec.battery[h] or mv < rec.battery[h]):
+            rec.battery[h] = mv
 
     def save(self):
         """Checkpoint: the closed records still in RAM (oldest first), then the open one."""
@@ -314,6 +358,7 @@ class App:
         samples: it is first fed that many modulo `cycle` copies of the FIFO's
         oldest sample, so that its checks fall where they would have fallen had it
         seen every sample, and it counts a walk as if the device had stayed awake.
+        Wear time is given the samples not read as still ones (WearTime.still).
         Integer arithmetic beyond 2**30 here is once per wake-up, not per sample."""
         board = self.board
         sensor = self.sensor
@@ -336,6 +381,15 @@ class App:
             measured = n
         fill = (measured - n) % self.cycle
         self.filled += fill
+        if n and measured > n:
+            # wear time: the samples not read were still (the FIFO's oldest one stands
+            # for them); their minutes go to the hour it fell asleep in, the clock
+            # not yet advanced (a deep sleep ends at the next full hour at the latest)
+            buf = self.samples
+            self.wear.still(measured - n, buf[0], buf[1], buf[2])
+            worn = self.wear.take()
+            if worn:
+                self._book_wear(worn)
         if motion:
             self.sample_t = t
         else:

@@ -8,7 +8,7 @@
 #   micropython main.py --samples FILE --flash IMAGE [--start S2000] [--speed X]
 #                       [--run-to-end] [--still-ms MS] [--id HEX] [--rate HZ]
 #                       [--deep-after S] [--clock-ppm PPM] [--sleep-ppm PPM]
-#                       [--odr-ppm PPM]
+#                       [--odr-ppm PPM] [--battery FILE] [--usb]
 #
 # FILE: int16 little-endian x, y, z triples in milli-g at config.RATE_HZ (after
 # the last one the device lies still). --start: the clock in seconds since
@@ -18,7 +18,10 @@
 # when the samples are played out and the device has lain still for --still-ms
 # (default 5000) more. --rate HZ: build the firmware with config.RATE_HZ = HZ
 # (on a Pico: edit config.py); --deep-after S likewise config.DEEP_SLEEP_AFTER_S
-# (0: never sleep deeply).
+# (0: never sleep deeply). The battery is a model (battery_model.py): its
+# charge falls with use and rises on USB power; --battery FILE keeps it between
+# runs (default: a full cell), --usb runs the device on USB power (charging;
+# usb_host() is then True, as VBUS is on a Pico, and it never sleeps deeply).
 #
 # Power states, as the Pico's (board_pico): the loop's sleep, wait(), ends at the
 # FIFO watermark (INT1), its timeout or host input; the deep sleep, sleep(), at a
@@ -44,6 +47,7 @@ import time
 from array import array
 
 import config
+from battery_model import Battery
 from lis3dh_model import LIS3DHModel
 from protocol import checked
 
@@ -92,7 +96,7 @@ def _args(argv):
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a == "--run-to-end":
+        if a == "--run-to-end" or a == "--usb":
             opts[a] = True
             i += 1
         elif a.startswith("--") and i + 1 < len(argv):
@@ -175,6 +179,14 @@ class Board:
         self.poller = select.poll()
         self.poller.register(sys.stdin, select.POLLIN)
         self.eof = False
+
+        # the battery (a model) and USB power
+        self.usb = "--usb" in opts
+        self.battery = Battery()
+        self.battery_path = opts.get("--battery")
+        if self.battery_path:
+            self.battery.load(self.battery_path, self.clock_s())
+        self.battery_ms = 0  # vms up to which the battery has run
 
     # --- clock ---------------------------------------------------------------------
 
@@ -297,7 +309,7 @@ class Board:
         return why
 
     def can_sleep_deep(self):
-        return True  # on battery; the host's serial port wakes it (see sleep)
+        return not self.usb  # on battery, as a Pico; the host's serial port wakes it (see sleep)
 
     def _count(self, kind):
         if self.at_end is None:
@@ -357,8 +369,19 @@ class Board:
     def unique_id(self):
         return self.id
 
+    def usb_host(self):
+        return self.usb
+
     def battery_mv(self):
-        return 4000
+        self._run_battery()
+        return self.battery.reading(self.usb)
+
+    def _run_battery(self):
+        # the cell's charge up to now; kept in --battery FILE
+        self.battery.run(self.vms - self.battery_ms, self.usb)
+        self.battery_ms = self.vms
+        if self.battery_path:
+            self.battery.save(self.battery_path, self.clock_s())
 
     def report(self, app):
         """After --run-to-end: the stored records, as the DAYS command sends them, then
@@ -366,6 +389,7 @@ class Board:
         and in all, wakes by kind, samples read from the FIFO, samples fed to the step
         counter to keep its phase) and how far the app's clock is from the true time
         (ms; its wall clock when set, else its uptime)."""
+        self._run_battery()
         if not self.run_to_end:
             return
         app.proto.handle(b"DAYS")

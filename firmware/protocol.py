@@ -123,4 +123,9 @@ def record_line(rec):
         head = "DAY date=%s epoch=%d boot=%d" % (dates.iso_date(rec.day), rec.epoch, rec.boot)
     else:  # counted while the clock was unset: the host places it by boot and uptime
         head = "UPTIME epoch=%d boot=%d day=%d" % (rec.epoch, rec.boot, rec.day)
-    return "%s seq=%d steps=%d brisk=%d overruns=%d hours=%s" % (head, rec.seq, rec.steps, rec.brisk, rec.overruns, hours)
+    line = "%s seq=%d steps=%d brisk=%d overruns=%d hours=%s" % (head, rec.seq, rec.steps, rec.brisk, rec.overruns, hours)
+    if rec.has_wear:  # a record of older firmware has none: not "never worn"
+        line += " wear=" + ",".join(str(v) for v in rec.wear)
+    if rec.has_power():
+        line += " battery=%s usb=%s" % (",".join(str(v) for v in rec.battery), ",".join(str(v) for v in rec.usb))
+    return line

@@ -9,14 +9,25 @@
 #   today.txt  the open record, saved by checkpoint()
 #   boot.txt   this flash's epoch, the boot counter and the last close number
 # All three share one container format, text with "\n" line ends:
-#   stepclip-<name> <version>        header: name and format version (2)
+#   stepclip-<name> <version>        header: name and format version (3)
 #   <item>                           one line per item
 #   end <count> <crc>                trailer: item count, CRC-32 (binascii.crc32,
 #                                    8 lowercase hex digits) of all bytes before it
 # A record line (Record.to_line) is
 #   <kind> <epoch> <boot> <day> <seq> <steps> <brisk> <overruns> <h0>,<h1>,...,<h23>
-# e.g. "D 517263511 3 9462 17 5234 12 0 0,0,0,0,0,0,0,312,...". The boot file
-# holds one item, "<epoch> <boot> <seq>".
+# followed by optional fields (format 3), in this order:
+#    wear=<w0>,...,<w23>             minutes worn in each hour (0-60); only a record
+#                                    counted by firmware with wear time has it
+#    battery=<b0>,...,<b23> usb=<u0>,...,<u23>
+#                                    the lowest battery reading (VSYS, mV) of each
+#                                    hour on battery (0: none), and 1 for an hour
+#                                    with USB power at a reading; only when a reading
+#                                    was taken
+# e.g. "D 517263511 3 9462 17 5234 12 0 0,0,0,0,0,0,0,312,... wear=0,...". A line
+# of format 2 is a line of format 3 without the optional fields: it still loads,
+# as a record without wear data (has_wear False, for good) and without battery
+# readings, and close() copies it as it is. The boot file holds one item,
+# "<epoch> <boot> <seq>".
 #
 # Records are per boot: (kind, epoch, boot, day) names a record for the device's
 # whole life. The epoch is a random number chosen when the boot counter starts
@@ -28,7 +39,7 @@
 # last one it stored (records(since)).
 #
 # Format 1 files (before per-boot records; "<kind> <key> <sub> <steps> <brisk>
-# <overruns> <hours>") are still read: load() rewrites days.txt in format 2,
+# <overruns> <hours>") are still read: load() rewrites days.txt in format 3,
 # with epoch 0, boot 0 for dated days (a whole day, any boots) and the old boot
 # number for uptime records, and close numbers in file order.
 #
@@ -51,14 +62,16 @@ if "." in __name__:  # host: imported as stepclip_firmware.store
 else:  # device, or firmware/ on sys.path
     import config
 
-VERSION = 2
+VERSION = 3  # 3: optional wear, battery and usb fields after a record's hours
 DAYS = "days"
 TODAY = "today"
 BOOT = "boot"
 _NAMES = (DAYS, TODAY, BOOT)
-_MAX_LINE = 256  # longest valid line is 233 bytes (all fields at their maximum)
+_MAX_LINE = 512  # longest valid line is 479 bytes (all fields at their maximum)
 _MAX_INT = 0x3FFFFFFF  # fields stay small ints on the Pico (< 2**30)
 _MAX_HOUR = 0xFFFF  # array("H")
+_MAX_WORN = 60  # minutes in an hour
+MAX_MV = 9999  # battery readings (mV): the Pico's ADC reads VSYS / 3 against 3.3 V: at most 9900 mV
 _ENOENT = 2
 _SPARE = 8192  # free bytes littlefs needs beyond a file's own (metadata, two blocks)
 _replace = getattr(os, "replace", os.rename)  # CPython on Windows needs replace
@@ -70,6 +83,12 @@ class Record:
     # kind "U": counted while the clock was unset: day = uptime day of the boot
     #           (0 = the first 24 h after it started)
     # epoch, boot: the boot that counted them; seq: the close number (0: open)
+    # hourly: steps per hour; wear: minutes worn per hour (0-60), meaningful only
+    # when has_wear (False for a record read from format 1 or 2, or from a line
+    # without it: such a record never gets wear data, so that part of a day's
+    # wear can never make it look not worn); battery: the lowest VSYS reading on
+    # battery in each hour (mV, 0: none); usb: 1 for an hour with USB power at a
+    # reading (board.usb_host()).
     def __init__(self, kind="D", epoch=0, boot=0, day=0):
         self.kind = kind
         self.epoch = epoch
@@ -80,6 +99,10 @@ class Record:
         self.brisk = 0  # brisk minutes
         self.overruns = 0  # FIFO overruns
         self.hourly = array("H", bytes(48))  # 24 zeros: steps per hour
+        self.has_wear = False  # the app sets it on the records it starts
+        self.wear = array("B", bytes(24))
+        self.battery = array("H", bytes(48))
+        self.usb = array("B", bytes(24))
 
     def ident(self):
         return (self.kind, self.epoch, self.boot, self.day)
@@ -95,20 +118,30 @@ class Record:
             h -= 1
         return self.day * 86400 + h * 3600
 
+    def has_power(self):
+        # a battery reading or USB power in some hour
+        for h in range(24):
+            if self.battery[h] or self.usb[h]:
+                return True
+        return False
+
     def _check(self):
         if self.kind != "D" and self.kind != "U":
             raise ValueError("kind")
         for v in (self.epoch, self.boot, self.day, self.seq, self.steps, self.brisk, self.overruns):
             if not isinstance(v, int) or v < 0 or v > _MAX_INT:
                 raise ValueError("field")
-        if len(self.hourly) != 24:
+        if len(self.hourly) != 24 or len(self.wear) != 24 or len(self.battery) != 24 or len(self.usb) != 24:
             raise ValueError("hourly")
+        for h in range(24):
+            if self.wear[h] > _MAX_WORN or self.battery[h] > MAX_MV or self.usb[h] > 1:
+                raise ValueError("hourly")
 
     def to_line(self):
         # one text line, no newline; ValueError if a field is out of range
         # (a line written must always read back)
         self._check()
-        return "%s %d %d %d %d %d %d %d %s" % (
+        line = "%s %d %d %d %d %d %d %d %s" % (
             self.kind,
             self.epoch,
             self.boot,
@@ -117,12 +150,17 @@ class Record:
             self.steps,
             self.brisk,
             self.overruns,
-            ",".join([str(h) for h in self.hourly]),
+            _join(self.hourly),
         )
+        if self.has_wear:
+            line += " wear=" + _join(self.wear)
+        if self.has_power():
+            line += " battery=" + _join(self.battery) + " usb=" + _join(self.usb)
+        return line
 
     @staticmethod
     def from_line(line, version=VERSION):
-        # str or bytes (a trailing "\n" is allowed) of format 2, or 1 (converted);
+        # str or bytes (a trailing "\n" is allowed) of format 3, 2 or 1 (converted);
         # ValueError on anything malformed
         if isinstance(line, (bytes, bytearray)):
             try:
@@ -150,7 +188,7 @@ class Record:
                 r = Record(f[0], 0, key, sub)
             i = 3
         else:
-            if len(f) != 9:
+            if len(f) < 9 or (version < 3 and len(f) != 9):
                 raise ValueError("fields")
             r = Record(f[0], _num(f[1], _MAX_INT), _num(f[2], _MAX_INT), _num(f[3], _MAX_INT))
             r.seq = _num(f[4], _MAX_INT)
@@ -158,12 +196,23 @@ class Record:
         r.steps = _num(f[i], _MAX_INT)
         r.brisk = _num(f[i + 1], _MAX_INT)
         r.overruns = _num(f[i + 2], _MAX_INT)
-        h = f[i + 3].split(",")
-        if len(h) != 24:
-            raise ValueError("hourly")
-        hourly = r.hourly
-        for k in range(24):
-            hourly[k] = _num(h[k], _MAX_HOUR)
+        _hours(f[i + 3], r.hourly, _MAX_HOUR)
+        i += 4
+        n = len(f)
+        if i < n and f[i].startswith("wear="):
+            _hours(f[i][5:], r.wear, _MAX_WORN)
+            r.has_wear = True
+            i += 1
+        if i < n and f[i].startswith("battery="):
+            if i + 1 >= n or not f[i + 1].startswith("usb="):
+                raise ValueError("usb")
+            _hours(f[i][8:], r.battery, MAX_MV)
+            _hours(f[i + 1][4:], r.usb, 1)
+            if not r.has_power():
+                raise ValueError("battery")  # written only with a reading: one way to write each record
+            i += 2
+        if i != n:
+            raise ValueError("fields")
         r._check()
         return r
 
@@ -176,6 +225,10 @@ class Record:
             and self.brisk == other.brisk
             and self.overruns == other.overruns
             and list(self.hourly) == list(other.hourly)
+            and self.has_wear == other.has_wear
+            and (not self.has_wear or list(self.wear) == list(other.wear))
+            and list(self.battery) == list(other.battery)
+            and list(self.usb) == list(other.usb)
         )
 
     def __ne__(self, other):
@@ -183,6 +236,19 @@ class Record:
 
     def __repr__(self):
         return "Record(%s %d %d %d #%d: %d steps)" % (self.kind, self.epoch, self.boot, self.day, self.seq, self.steps)
+
+
+def _join(values):
+    return ",".join([str(v) for v in values])
+
+
+def _hours(text, out, top):
+    # 24 comma-separated decimal fields into out (an array); ValueError otherwise
+    h = text.split(",")
+    if len(h) != 24:
+        raise ValueError("hourly")
+    for k in range(24):
+        out[k] = _num(h[k], top)
 
 
 def new_epoch():
@@ -250,11 +316,11 @@ class Store:
         f = open(self._path(name), "rb")
         try:
             header = f.readline(_MAX_LINE)
-            if header == ("stepclip-%s %d\n" % (name, VERSION)).encode():
-                version = VERSION
-            elif header == ("stepclip-%s 1\n" % name).encode():
-                version = 1
-            else:
+            version = 0
+            for v in (VERSION, 2, 1):  # format 2 and 1 files are still read
+                if header == ("stepclip-%s %d\n" % (name, v)).encode():
+                    version = v
+            if not version:
                 raise _Bad("header")
             crc = crc32(header)
             n = 0
@@ -322,7 +388,7 @@ class Store:
 
     def load(self):
         # Check the files, set aside unreadable ones, remove stray temp files,
-        # rewrite a format 1 history in format 2. Note the last close number and
+        # rewrite a format 1 history in format 3. Note the last close number and
         # the newest dated record. Return the open record saved by the last
         # checkpoint, or None.
         self.set_aside = []
@@ -354,7 +420,7 @@ class Store:
         return rec
 
     def _convert(self):
-        # days.txt of format 1 -> format 2, close numbers in file order
+        # days.txt of format 1 -> format 3, close numbers in file order
         src = open(self._path(DAYS), "rb")
         src.readline(_MAX_LINE)
         seq = self.seq

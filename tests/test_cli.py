@@ -151,7 +151,7 @@ def test_detect_and_evaluate_at_10_hz_read_a_12_5_hz_recording(capsys, tmp_path)
 
 def test_every_command_has_help():
     commands = ["detect", "evaluate", "emulate", "synth", "sync", "plan", "report", "day", "device", "share", "export",
-                "record", "deploy", "demo"]
+                "record", "deploy", "demo", "battery"]
     top = subprocess.run(STEPCLIP + ["--help"], capture_output=True, text=True).stdout
     assert all(c in top for c in commands)
     for argv in [[]] + [[c] for c in commands] + [["device", "list"], ["device", "attach"]]:
@@ -161,16 +161,17 @@ def test_every_command_has_help():
 
 @pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
 def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
-    proc = subprocess.run(STEPCLIP + ["demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(STEPCLIP + ["demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "synthetic" in out and "19 days synced" in out
     assert out.count("General guidance, not medical advice.") == 1
     assert (tmp_path / "stepclip-demo.png").read_bytes()[:4] == b"\x89PNG"
     assert f"chart: {tmp_path / 'stepclip-demo.png'}" in out
-    # the day the clip lay on the table is left out, and that week is met
-    assert "(forgot the clip)" in out and "--not-worn` leaves it out" in out
-    assert "marked not worn: left out" in out
+    # the day the clip lay on the table is left out by the clip's own wear time, and that week is met
+    assert "(forgot the clip on the table)" in out and "its own wear time leaves that day out" in out
+    assert "not worn enough (0 h " in out and "marked not worn" not in out
+    assert out.count("worn 10 h 05 min") == 18
     week1 = next(line for line in out.splitlines() if line.startswith("  Week:") and "not worn, left out" in line)
     assert ": met," in week1
     # what today needs, and the last sync
@@ -180,6 +181,9 @@ def test_demo_runs_the_whole_workflow_and_writes_the_chart(tmp_path):
     page = tmp_path / "stepclip-demo.html"
     assert f"page to share with the therapist: {page}" in out
     assert "data:image/png;base64," in page.read_text()
+    # the battery: charged every eighth evening, the estimate from the days since the last charge
+    assert "(USB power)" in out and "A charge lasts about " in out
+    assert (tmp_path / "stepclip-demo-battery.png").read_bytes()[:4] == b"\x89PNG"
     # every day the device counted what the synthetic walker walked, within 1%
     for line in out.splitlines():
         if "walked" in line:

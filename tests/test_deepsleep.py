@@ -141,3 +141,11 @@ def test_a_power_cut_in_deep_sleep_loses_no_counted_step(tmp_path):
     emu2.close()
     assert [d["steps"] for d in result["days"] if d["date"] == "2026-11-30"] == [counted]
     assert counted == detect(tr) > 50
+
+
+def test_wear_time_and_battery_hours_are_the_same_with_and_without_deep_sleep(short_day):
+    on, off = day.measure(short_day, 30), day.measure(short_day, 0)
+    assert [d["wear"] for d in on["days"]] == [d["wear"] for d in off["days"]]
+    assert sum(sum(d["wear"]) for d in on["days"]) > 60
+    # a battery reading in every hour it ran on battery, deep sleep or not
+    assert [[mv > 0 for mv in d["battery"]] for d in on["days"]] == [[mv > 0 for mv in d["battery"]] for d in off["days"]]

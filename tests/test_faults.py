@@ -107,6 +107,25 @@ def test_a_wrong_date_does_not_freeze_later_syncs(tmp_path, wrong):
     assert steps[TODAY] == steps_in(tr, *a) + steps_in(tr, *c) > 0
 
 
+def test_a_device_clock_weeks_behind_never_puts_todays_walk_on_an_old_date(tmp_path):
+    tr, (a, b) = session(("stand", 3), ("walk", 40), ("stand", 150), ("walk", 40), ("stand", 150))
+    db_path = tmp_path / "s.db"
+    behind = TODAY - timedelta(days=29)
+    emu = emulator.Emulator([tr], start=day_at(9, day=behind), speed=50)  # a TIME typed with the wrong month
+    emu.start()
+    try:
+        played(emu, a[1] + 10)
+        first = do_sync(db_path, emu.port, now=day_at(9, 1))
+        played(emu, b[1] + 10)
+        do_sync(db_path, emu.port, now=day_at(9, 6))
+    finally:
+        emu.close()
+    assert first.misdated_early == [behind.isoformat()]
+    steps = daily(db_path)
+    assert behind not in steps  # kept, not counted: the plan's start and that week stay as they were
+    assert steps[TODAY] == steps_in(tr, *b) > 0  # counted on the right date once the sync set the clock
+
+
 # --- 2. a day's steps never go down -------------------------------------------------------------
 
 
@@ -325,7 +344,7 @@ def scripted_stepclip(days, drop_on):
 
     def answer(line):
         if line.startswith(b"ID"):
-            return checked(f"OK device=stepclip fw=0.2.0 proto=2 id={DEVICE} board=pico clock=set uptime_s=50 epoch=77 boot=3 seq=2 today=7")
+            return checked(f"OK device=stepclip fw=0.2.0 proto=2 id={DEVICE} board=pico clock=set uptime_s=260000 epoch=77 boot=3 seq=2 today=7")
         if line.startswith(b"DAYS"):
             asked["DAYS"] += 1
             lines = [checked(f"DAY date={d} epoch=77 boot=3 seq={i + 1} steps={100 + i} brisk=0 overruns=0 hours={hours}") for i, d in enumerate(days)]

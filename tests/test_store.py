@@ -84,6 +84,10 @@ def test_files_of_format_1_are_read_and_the_history_rewritten(tmp_path):
     checks.check_format_1(store, str(tmp_path))
 
 
+def test_files_of_format_2_are_read_and_their_records_keep_no_wear(tmp_path):
+    checks.check_format_2(store, str(tmp_path))
+
+
 def test_the_oldest_records_go_when_the_new_history_would_not_fit(tmp_path):
     checks.check_room(store, str(tmp_path))
 
@@ -126,9 +130,13 @@ def test_a_history_damaged_after_load_is_set_aside_at_the_next_close(tmp_path):
 def test_max_line_fits_the_line_limit():
     r = store.Record("U", store._MAX_INT, store._MAX_INT, store._MAX_INT)
     r.seq = r.steps = r.brisk = r.overruns = store._MAX_INT
+    r.has_wear = True
     for i in range(24):
         r.hourly[i] = 65535
-    assert len(r.to_line()) + 1 < store._MAX_LINE
+        r.wear[i] = 60
+        r.battery[i] = store.MAX_MV
+        r.usb[i] = 1
+    assert len(r.to_line()) == 479 and len(r.to_line()) + 1 < store._MAX_LINE
 
 
 # --- MicroPython unix port, littlefs on an emulated Pico flash ---------------------
@@ -144,24 +152,28 @@ def test_checks_under_micropython_on_littlefs(capsys):
 
 @needs_micropython
 @pytest.mark.parametrize(
-    "history, torn, format1",
-    [(30, False, False), (365, False, False), (30, True, False), (365, True, False), (30, False, True), (30, True, True)],
-    ids=["30days", "365days", "30days-torn", "365days-torn", "30days-format1", "30days-format1-torn"],
+    "history, torn, old",
+    [(30, False, None), (120, False, None), (30, True, None), (120, True, None), (30, False, "format1"),
+     (30, True, "format1"), (30, False, "format2"), (30, True, "format2")],
+    # 120 days of records with wear time and battery readings make a 42 KB history: the
+    # size (and the number of flash writes) of 365 days of format 2 records
+    ids=["30days", "120days", "30days-torn", "120days-torn", "30days-format1", "30days-format1-torn",
+         "30days-format2", "30days-format2-torn"],
 )
-def test_power_cut_at_every_write(history, torn, format1, capsys):
-    args = [history] + (["torn"] if torn else []) + (["format1"] if format1 else [])
+def test_power_cut_at_every_write(history, torn, old, capsys):
+    args = [history] + (["torn"] if torn else []) + ([old] if old else [])
     res = run_mp("store_powercut.py", *args)
     assert res["k_exercised"] == res["writes_in_scenario"] > 40
     # the cuts fell in every phase of the scenario: a boot, closing the last boot's
     # record, checkpoints, saves at a sync, the rollover, and converting format 1 files
     phases = {"new_boot", "close at start", "checkpoint day 1", "save at a sync", "close", "checkpoint day 2"}
-    assert set(res["cuts_by_phase"]) == phases | ({"convert"} if format1 else set())
+    assert set(res["cuts_by_phase"]) == phases | ({"convert"} if old == "format1" else set())
     report(
         capsys,
         "power cut%s%s, %d days of history: k = 1..%d, %d cuts exercised, all recovered (%s)"
         % (
             " (torn writes)" if torn else "",
-            " from format 1 files" if format1 else "",
+            " from %s files" % old.replace("format", "format ") if old else "",
             history,
             res["writes_in_scenario"],
             res["k_exercised"],

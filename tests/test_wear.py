@@ -225,10 +225,11 @@ def test_sync_stores_wear_minutes_and_export_and_json_show_them(tmp_path):
     hours = ",".join(["0"] * 9 + ["3000"] + ["0"] * 14)
     worn = ",".join(["0"] * 7 + ["60"] * 12 + ["15"] + ["0"] * 4)  # 12 h 15 min
     table = ",".join(["0"] * 24)
+    up = (datetime.now() - datetime(2026, 11, 2)).days * 86400 + 86400  # the boot began before its first record's date
 
     def answer(line):
         if line.startswith(b"ID"):
-            return checked("OK device=stepclip proto=2 id=e0000000000000a1 epoch=7 boot=1 seq=2 uptime_s=5 clock=set")
+            return checked(f"OK device=stepclip proto=2 id=e0000000000000a1 epoch=7 boot=1 seq=2 uptime_s={up} clock=set")
         if line.startswith(b"DAYS"):
             return (checked(f"DAY date=2026-11-02 epoch=7 boot=1 seq=1 steps=3000 brisk=4 overruns=0 hours={hours} wear={worn}")
                     + checked(f"DAY date=2026-11-03 epoch=7 boot=1 seq=2 steps=0 brisk=0 overruns=0 hours={table} wear={table}")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .detector import FIRMWARE_DIR
 
-PICO_MODULES = ("config", "dates", "stepcounter", "lis3dh", "store", "protocol", "app", "board_pico")
-EMULATOR_MODULES = ("board_emulated", "lis3dh_model", "repl_emulated")
+PICO_MODULES = ("config", "dates", "stepcounter", "wear", "lis3dh", "store", "protocol", "app", "board_pico")
+EMULATOR_MODULES = ("board_emulated", "lis3dh_model", "battery_model", "repl_emulated")
 ENTRY = "main.py"
 
 

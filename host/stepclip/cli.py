@@ -272,7 +272,8 @@ def cmd_emulate(args):
         tracefile.read(path)
     start = _parse_start(args.start) if args.start else None
     emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
-                            device_id=device_id, rate_hz=rate, deep_after_s=args.deep_after)
+                            device_id=device_id, rate_hz=rate, usb=args.usb, battery=args.battery,
+                            deep_after_s=args.deep_after)
     try:
         if args.run_to_end:
             result = emu.run_to_end()
@@ -361,6 +362,10 @@ def _sync_warnings(result):
     if result.misdated:
         yield (f"{len(result.misdated)} record(s) dated after today ({', '.join(sorted(set(result.misdated)))}): "
                "the device's clock was wrong; kept in the database, not counted")
+    if result.misdated_early:
+        yield (f"{len(result.misdated_early)} record(s) dated before their boot began "
+               f"({', '.join(sorted(set(result.misdated_early)))}): the device's clock was behind; "
+               "kept in the database, not counted")
     yield from result.refused
 
 
@@ -455,6 +460,20 @@ def cmd_export(args):
             n = report.export_csv(db, f, args.device, person=args.person, first=args.first, last=args.last, hourly=args.hourly)
     if out:
         print(f"wrote {n} {'device records' if args.hourly else 'days'} to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_battery(args):
+    from . import battery
+
+    plot_path = _out_file(args.plot, ".png", "--plot") if args.plot else None
+    with _db(args) as db:
+        r = battery.battery(db, args.device)
+    if plot_path:
+        battery.plot(r, plot_path)
+    print(json.dumps(battery.as_json(r), indent=2) if args.json else battery.render(r))
+    if plot_path:
+        print(f"chart: {plot_path}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -560,6 +579,13 @@ def build_parser():
     _add_db_options(p)
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("battery", help="how long a charge lasts, from the device's own readings", description="The battery's discharge since the last charge (a rise of 0.1 V or more from one hourly reading to the next, on USB power or while the clip was off; a sync's few minutes on USB only top it up) and the days a full charge lasts at this wearer's use, from the battery voltage (VSYS) the device keeps for every hour (firmware 0.3.0 or later; `stepclip sync` first). An estimate on a generic LiPo curve: see hardware/README.md to measure it with a USB power meter.")
+    p.add_argument("--device", metavar="ID", help="the device (default: the most recently synced)")
+    p.add_argument("--db", metavar="FILE", help="database file (default: $STEPCLIP_DB, else the user data directory)")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the voltage over time, the hours on USB power and the discharge drawn on to empty (.png is added when FILE has no extension)")
+    p.add_argument("--json", action="store_true", help="print the estimate and every reading as JSON")
+    p.set_defaults(func=cmd_battery)
+
     p = sub.add_parser("record", help="record raw samples from the device into a trace file", description="Stream raw samples from the device into a trace CSV (rate, range, resolution and device id in its header), until --seconds, Ctrl-C or the end of the stream. An interrupted recording still leaves a valid file; `stepclip detect` works on it.")
     _add_port_option(p)
     p.add_argument("--out", required=True, metavar="TRACE.csv", help="trace file to write")
@@ -571,7 +597,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (one day the clip lay on the table, marked not worn), sync it into a temporary database, print the report and write the chart and the page to share with the therapist. Under a minute; no hardware needed.")
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (worn ten hours a day; one day the clip lay on the table, which its own wear time leaves out), sync it into a temporary database, print the report and the battery estimate and write the charts and the page to share with the therapist. About five minutes; no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
     p.set_defaults(func=cmd_demo)
 
@@ -583,6 +609,8 @@ def build_parser():
     p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
     p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
     p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help("the firmware's sensor rate, as if built with config.RATE_HZ = HZ"))
+    p.add_argument("--usb", action="store_true", help="run on USB power (charging the emulated battery); default: on its battery, which runs down")
+    p.add_argument("--battery", metavar="FILE", help="keep the emulated battery's charge in this file across runs (default: a full battery each run); the time between runs drains it")
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
     p.add_argument("--deep-after", type=int, metavar="S", help="the firmware's deep sleep after S seconds still, as if built with config.DEEP_SLEEP_AFTER_S = S (0: never; default config's)")
     p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N, power: {...}} as JSON (power: ms played, deep_ms in deep sleep, wakes fifo/motion/timer, samples read, clock_error_ms)")

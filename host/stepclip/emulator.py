@@ -41,6 +41,9 @@ def device_samples(traces, rate_hz=None):
     as an (n, 3) int array."""
     parts = []
     for tr in traces:
+        if isinstance(tr, np.ndarray):  # already device samples
+            parts.append(tr)
+            continue
         if not isinstance(tr, tracefile.Trace):
             tr = tracefile.read(tr)
         parts.append(sensor.device_view(tr, rate_hz).xyz)
@@ -79,6 +82,21 @@ def check_flash(path):
     )
 
 
+def check_battery(path):
+    """Refuse (ValueError, one line) a --battery file that exists but is not the
+    emulated battery's (board_emulated keeps "stepclip-battery 1" and its charge in
+    it); a file that does not exist is fine: the battery starts full."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(18)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise ValueError(f"--battery {path}: cannot read: {e.strerror or e}") from None
+    if head != b"stepclip-battery 1":
+        raise ValueError(f"--battery {path}: not a battery file of the emulated board; it is left alone: give a new file name")
+
+
 def check_id(text):
     """A device id for the emulated board: 16 hex digits, like a Pico's flash id (lowercase)."""
     if not re.fullmatch(r"[0-9a-fA-F]{16}", text or ""):
@@ -103,16 +121,22 @@ class Emulator:
     """One emulated device. Use start()/stop() (or `with`), or run_to_end()."""
 
     def __init__(self, traces=(), start=None, clock_unset=False, speed=1.0, flash=None, device_id=None, firmware_dir=None,
-                 heapsize=None, rate_hz=None, deep_after_s=None, clock_ppm=0, sleep_ppm=0, odr_ppm=0):
-        """traces: Trace objects or trace files; flash: a flash image file to keep (FlashError
-        if it exists and is not one); device_id: 16 hex digits (ValueError if not); rate_hz:
-        the firmware's sensor rate, one of sensor.DEVICE_RATES_HZ (default config.RATE_HZ);
+                 heapsize=None, rate_hz=None, usb=False, battery=None, deep_after_s=None, clock_ppm=0, sleep_ppm=0,
+                 odr_ppm=0):
+        """traces: Trace objects, trace files, or (n, 3) arrays of device samples (milli-g
+        at the device's rate); flash: a flash image file to keep (FlashError if it exists
+        and is not one); device_id: 16 hex digits (ValueError if not); rate_hz: the
+        firmware's sensor rate, one of sensor.DEVICE_RATES_HZ (default config.RATE_HZ);
+        usb: on USB power (the emulated battery charges); battery: a file that keeps
+        the emulated battery's charge between runs (default: full at each start);
         deep_after_s: the firmware's config.DEEP_SLEEP_AFTER_S (0: no deep sleep; default
         config's); clock_ppm: the Pico's timer (the app's clock) runs that many ppm fast,
         sleep_ppm: that many more in deep sleep (a deep-sleep clock other than the awake
         one); odr_ppm: the sensor's sample rate that far off nominal."""
         if flash:
             check_flash(flash)
+        if battery:
+            check_battery(battery)
         self.device_id = check_id(device_id) if device_id else None
         self.rate_hz = sensor.check_device_rate(rate_hz) if rate_hz else None
         self.tmp = tempfile.TemporaryDirectory(prefix="stepclip-emu-")
@@ -123,6 +147,8 @@ class Emulator:
         self.speed = speed
         self.firmware_dir = str(firmware_dir or detector.FIRMWARE_DIR)
         self.heapsize = heapsize
+        self.usb = usb
+        self.battery = battery
         self.deep_after_s = deep_after_s
         self.clock_ppm = int(clock_ppm)
         self.sleep_ppm = int(sleep_ppm)
@@ -146,6 +172,10 @@ class Emulator:
             cmd += ["--id", self.device_id]
         if self.rate_hz:
             cmd += ["--rate", str(self.rate_hz)]
+        if self.usb:
+            cmd += ["--usb"]
+        if self.battery:
+            cmd += ["--battery", str(self.battery)]
         if self.deep_after_s is not None:
             cmd += ["--deep-after", str(int(self.deep_after_s))]
         for opt, ppm in (("--clock-ppm", self.clock_ppm), ("--sleep-ppm", self.sleep_ppm), ("--odr-ppm", self.odr_ppm)):

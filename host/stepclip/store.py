@@ -145,6 +145,15 @@ MIGRATIONS = [
     ALTER TABLE devices ADD COLUMN cursor_epoch INTEGER;
     ALTER TABLE devices ADD COLUMN cursor_seq INTEGER
     """, "_boot_starts_to_utc"),
+    ("battery per hour", """
+    -- the lowest battery reading (VSYS, mV, 0: none) of each hour of a record and
+    -- 1 for an hour with USB power (24 comma-separated numbers each), NULL when
+    -- the device sent none (no reading, or firmware before 0.3.0)
+    ALTER TABLE day_pieces ADD COLUMN battery_hours TEXT;
+    ALTER TABLE day_pieces ADD COLUMN usb_hours TEXT;
+    ALTER TABLE uptime ADD COLUMN battery_hours TEXT;
+    ALTER TABLE uptime ADD COLUMN usb_hours TEXT
+    """),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DEFAULT_PERSON = "me"
@@ -276,25 +285,58 @@ class Database:
 
     def put_day(self, device_id, rec, when, misdated=False):
         """Merge a dated record of one boot (rec: date, epoch and boot (both 0: a
-        whole day), steps, brisk, overruns, hours[24], wear[24] or None) and update
+        whole day), steps, brisk, overruns, hours[24], wear[24] or None, battery[24]
+        and usb[24] or None) and update
         the day's total. The stored record is replaced only by one with at least as
         many steps; a misdated record (after the computer's date) is kept but not
-        counted, and stays so. Returns what happened to the day's total: "new",
+        counted, and stays so (misdated 1; misdated 2: dated before its boot
+        began, judge_dates_before_boot). Returns what happened to the day's total: "new",
         "changed" or None."""
         key = (device_id, rec["date"], rec.get("epoch", 0), rec.get("boot", 0))
         old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours, wear_hours, misdated FROM day_pieces "
+            "SELECT steps, brisk, overruns, hours, wear_hours, battery_hours, usb_hours, misdated FROM day_pieces "
             "WHERE device=? AND date=? AND epoch=? AND boot=?", key
         ).fetchone()
-        misdated = int(bool(misdated or (old and old[5])))
+        # misdated 1 (after the computer's date) stays so; 2 (before its boot
+        # began) is judged again by judge_dates_before_boot
+        misdated = 1 if misdated or (old and old[-1] == 1) else (old[-1] if old else 0)
         new = _values(rec)
-        if old is None or (new[0] >= old[0] and (new, misdated) != (old[:5], old[5])):
+        if old is None or (new[0] >= old[0] and (new, misdated) != (old[:-1], old[-1])):
             self.db.execute(
                 "INSERT OR REPLACE INTO day_pieces (device, date, epoch, boot, steps, brisk, overruns, hours, wear_hours, "
-                "misdated, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "battery_hours, usb_hours, misdated, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (*key, *new, misdated, when.isoformat()),
             )
         return self._sum_day(device_id, rec["date"], when)
+
+    def judge_dates_before_boot(self, device_id, now, when, tz=None, early_days=1):
+        """Mark the records of each boot with a known start that are dated more
+        than early_days before the local date (tz; default the computer's zone)
+        the boot began: counted with a clock that was behind, kept, not counted
+        (misdated 2). A record no longer so (its boot's start corrected by a later
+        sync, or a start after now: stored by a computer whose clock ran ahead) is
+        counted again. now: an aware datetime; when: the sync's time for the days
+        rows changed. Returns the dates newly marked."""
+        marked, changed = [], set()
+        boots = self.db.execute("SELECT epoch, boot, started FROM boots WHERE device=?", (device_id,)).fetchall()
+        for epoch, boot, started in boots:
+            start = datetime.fromisoformat(started)
+            earliest = "" if start > now else (start.astimezone(tz).date() - timedelta(days=early_days)).isoformat()
+            rows = self.db.execute(
+                "SELECT date, misdated FROM day_pieces WHERE device=? AND epoch=? AND boot=? AND misdated != 1",
+                (device_id, epoch, boot),
+            ).fetchall()
+            for day, flag in rows:
+                want = 2 if day < earliest else 0
+                if want != flag:
+                    self.db.execute("UPDATE day_pieces SET misdated=? WHERE device=? AND date=? AND epoch=? AND boot=?",
+                                    (want, device_id, day, epoch, boot))
+                    changed.add(day)
+                    if want:
+                        marked.append(day)
+        for day in sorted(changed):
+            self._sum_day(device_id, day, when)
+        return sorted(marked)
 
     def _sum_day(self, device_id, day, when):
         # the days row of a date: the sum of its counted records (wear: minutes
@@ -329,14 +371,15 @@ class Database:
         uptime_day, steps, ...), by the same rule: never fewer steps. "new", "changed" or None."""
         key = (device_id, rec.get("epoch", 0), rec["boot"], rec["uptime_day"])
         old = self.db.execute(
-            "SELECT steps, brisk, overruns, hours, wear_hours FROM uptime WHERE device=? AND epoch=? AND boot=? AND uptime_day=?", key
+            "SELECT steps, brisk, overruns, hours, wear_hours, battery_hours, usb_hours FROM uptime "
+            "WHERE device=? AND epoch=? AND boot=? AND uptime_day=?", key
         ).fetchone()
         new = _values(rec)
         if old == new or (old is not None and new[0] < old[0]):
             return None
         self.db.execute(
-            "INSERT OR REPLACE INTO uptime (device, epoch, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, synced) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO uptime (device, epoch, boot, uptime_day, steps, brisk, overruns, hours, wear_hours, "
+            "battery_hours, usb_hours, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (*key, *new, when.isoformat()),
         )
         return "new" if old is None else "changed"
@@ -514,6 +557,42 @@ class Database:
                     t = (start + timedelta(hours=24 * uday + k)).astimezone(tz)
                     yield t.date(), t.hour, n, brisk if k == brisk_hour else 0, w
 
+    def battery_hours(self, device_id, tz=None):
+        """[(hour, mV, usb)] of a device, oldest first: each hour with a battery reading
+        or USB power. hour: a naive local datetime (tz, default the computer's zone;
+        an hour counted with the clock unset is placed by its boot's start); mV: the
+        lowest battery reading (VSYS) of that hour, 0 for none; usb: True when USB
+        power was seen in it. Records of several boots on one hour merge (the lowest
+        reading, USB if any saw it); misdated records and unplaced boots are left out."""
+        hours = {}
+
+        def add(when, mv, usb):
+            old_mv, old_usb = hours.get(when, (0, False))
+            low = min(v for v in (old_mv, mv) if v) if (old_mv or mv) else 0
+            hours[when] = (low, old_usb or bool(usb))
+
+        rows = self.db.execute(
+            "SELECT date, battery_hours, usb_hours FROM day_pieces WHERE device=? AND misdated=0 AND battery_hours IS NOT NULL",
+            (device_id,),
+        )
+        for day, battery, usb in rows:
+            start = datetime.fromisoformat(day)
+            for k, (mv, u) in enumerate(zip(_numbers(battery), _numbers(usb))):
+                if mv or u:
+                    add(start + timedelta(hours=k), mv, u)
+        rows = self.db.execute(
+            "SELECT b.started, u.uptime_day, u.battery_hours, u.usb_hours FROM uptime u JOIN boots b "
+            "ON b.device = u.device AND b.epoch = u.epoch AND b.boot = u.boot WHERE u.device=? AND u.battery_hours IS NOT NULL",
+            (device_id,),
+        )
+        for started, uday, battery, usb in rows:
+            start = datetime.fromisoformat(started)
+            for k, (mv, u) in enumerate(zip(_numbers(battery), _numbers(usb))):
+                if mv or u:
+                    t = (start + timedelta(hours=24 * uday + k)).astimezone(tz)
+                    add(t.replace(minute=0, second=0, tzinfo=None), mv, u)
+        return [(t, mv, usb) for t, (mv, usb) in sorted(hours.items())]
+
     def unplaced_steps(self, device_id):
         """Steps counted in boots whose start time no sync ever learnt."""
         row = self.db.execute(
@@ -539,8 +618,9 @@ class Database:
 
 
 def _values(rec):
-    """The stored columns of a record: steps, brisk, overruns, hours, wear_hours."""
-    return (rec["steps"], rec["brisk"], rec["overruns"], _text(rec["hours"]), _text(rec.get("wear")))
+    """The stored columns of a record: steps, brisk, overruns, hours, wear_hours, battery_hours, usb_hours."""
+    return (rec["steps"], rec["brisk"], rec["overruns"], _text(rec["hours"]), _text(rec.get("wear")),
+            _text(rec.get("battery")), _text(rec.get("usb")))
 
 
 def _text(numbers):

@@ -12,7 +12,11 @@
    - each record per date and boot is merged by the rule that a boot's count
      never goes down (store.Database.put_day), and a day is the sum of its boots;
    - a dated record more than FUTURE_DAYS after the computer's date is kept but
-     marked misdated and not counted: the device's clock was wrong;
+     marked misdated and not counted: the device's clock was wrong (ahead);
+   - so is one dated more than EARLY_DAYS before the date its boot began (the
+     device's clock was behind). That is judged again at every sync, for every
+     boot whose start is known: a start learnt from a computer whose clock was
+     wrong is corrected by the next sync, and its records counted again;
    - the boot's start (now in UTC minus the device's uptime) places the steps
      counted with the clock unset. If it disagrees with the start stored for the
      same boot, the boot is a different one with the same key (a flash written
@@ -27,6 +31,7 @@ from datetime import date, datetime, timedelta, timezone
 from .device import Device, open_stepclip
 
 FUTURE_DAYS = 2  # time zones are at most 26 h apart: a date further ahead is a wrong clock
+EARLY_DAYS = 1  # a record dated more than a day before its boot began is a wrong (behind) clock
 BOOT_START_TOLERANCE = timedelta(minutes=10)  # plus 1% of the time since the boot started
 
 
@@ -40,7 +45,8 @@ class SyncResult:
     days_changed: list = field(default_factory=list)
     days_unchanged: int = 0
     uptime_records: int = 0
-    misdated: list = field(default_factory=list)  # dates of records kept but not counted
+    misdated: list = field(default_factory=list)  # dates after today: records kept but not counted
+    misdated_early: list = field(default_factory=list)  # dates before their boot began: kept, not counted
     refused: list = field(default_factory=list)  # one message per boot not merged
     storage: dict = field(default_factory=dict)  # the device's flash: state, unsaved, dropped
 
@@ -109,6 +115,8 @@ def sync(db, port=None, now=None, on_step=None, timeout=2.0, tz=None):
                 result.days_changed.append(rec["date"])
             else:
                 result.days_unchanged += 1
+        # boots' starts are known better now: judge again which records were dated before their boot began
+        result.misdated_early = db.judge_dates_before_boot(device_id, instant, synced_at, tz, EARLY_DAYS)
     return result
 
 

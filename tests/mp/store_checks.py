@@ -25,13 +25,21 @@ def names(root):
     return sorted(os.listdir(root))
 
 
-def rec(store, kind, day, steps=0, epoch=5, boot=1):
+def rec(store, kind, day, steps=0, epoch=5, boot=1, old=False):
+    # a record as this firmware counts it (wear time, battery readings, USB
+    # power), or as format 2 firmware did (old=True: none of them)
     r = store.Record(kind, epoch, boot, day)
     r.steps = steps
     r.brisk = steps // 500
     r.overruns = day % 2
     r.hourly[day % 24] = steps % 65536
     r.hourly[(day + 5) % 24] = 7
+    if not old:
+        r.has_wear = True
+        r.wear[day % 24] = 60
+        r.wear[(day + 5) % 24] = steps % 61
+        r.battery[day % 24] = 3600 + day % 400
+        r.usb[(day + 6) % 24] = 1
     return r
 
 
@@ -107,8 +115,71 @@ def check_round_trip(store, root):
     raises(ValueError, Record.from_line, "D 9462 1 5234 12 0 " + ",".join(["1"] * 24), 1)
     raises(ValueError, Record.from_line, "D 9462 0 5234 12 0 " + ",".join(["1"] * 24))  # format 1 is not 2
 
+    # format 3: wear time, battery readings and USB power per hour, all at their maximum
+    for i in range(24):
+        u.wear[i] = 60
+        u.battery[i] = 9999
+        u.usb[i] = 1
+    u.has_wear = True
+    line = u.to_line()
+    assert len(line) == 470 and len(line) + 1 <= store._MAX_LINE, len(line)  # 479 with a 10-digit day
+    assert line.endswith(" wear=" + ",".join(["60"] * 24) + " battery=" + ",".join(["9999"] * 24) + " usb=" + ",".join(["1"] * 24))
+    back = Record.from_line(line)
+    assert back == u and back.has_wear and list(back.wear) == [60] * 24 and list(back.usb) == [1] * 24
+    # each optional field alone
+    r = Record("D", 5, 1, 9462)
+    r.steps = 312
+    r.hourly[9] = 312
+    base = r.to_line()
+    assert not r.has_wear and base == "D 5 1 9462 0 312 0 0 " + ",".join(["0"] * 9 + ["312"] + ["0"] * 14)
+    r.has_wear = True  # worn for no minute at all: "not worn", not "no wear data"
+    assert r.to_line() == base + " wear=" + ",".join(["0"] * 24)
+    assert Record.from_line(r.to_line()).has_wear and Record.from_line(r.to_line()) == r
+    r.has_wear = False
+    r.wear[3] = 10  # wear of a record without wear data is never written
+    r.battery[9] = 3712
+    assert r.to_line() == base + " battery=" + ",".join(["0"] * 9 + ["3712"] + ["0"] * 14) + " usb=" + ",".join(["0"] * 24)
+    back = Record.from_line(r.to_line())
+    assert back == r and not back.has_wear and back.battery[9] == 3712
+    r.battery[9] = 0
+    r.usb[23] = 1  # on USB all hour: no battery reading, USB power
+    assert r.to_line().endswith(" battery=" + ",".join(["0"] * 24) + " usb=" + ",".join(["0"] * 23 + ["1"]))
+    assert Record.from_line(r.to_line()) == r
+    # a line of format 2 is a record without wear data and without readings, in format 2 and 3 files
+    old = Record.from_line(base, 2)
+    assert not old.has_wear and not old.has_power() and old.to_line() == base
+    assert Record.from_line(base) == old
+    raises(ValueError, Record.from_line, base + " wear=" + ",".join(["0"] * 24), 2)  # format 2 had no such field
+
     good = "D 5 1 9462 3 5234 12 0 " + ",".join(["1"] * 24)
     Record.from_line(good)
+    wear = " wear=" + ",".join(["30"] * 24)
+    battery = " battery=" + ",".join(["3700"] * 24)
+    usb = " usb=" + ",".join(["0"] * 24)
+    for extra in (wear, wear + battery + usb, battery + usb):
+        assert Record.from_line(good + extra).to_line() == good + extra
+    bad = [
+        good + wear.replace("30", "61", 1),
+        good + " wear=" + ",".join(["30"] * 23),
+        good + " wear=" + ",".join(["30"] * 25),
+        good + " wear=",
+        good + " wear=" + ",".join(["30"] * 23) + ",-1",
+        good + wear + wear,
+        good + battery,  # without usb
+        good + usb,  # without battery
+        good + usb + battery,
+        good + battery + usb + wear,  # out of order
+        good + battery.replace("3700", "10000", 1) + usb,
+        good + battery + usb.replace("0", "2", 1),
+        good + " battery=" + ",".join(["0"] * 24) + usb,  # no reading: the fields are not written
+        good + " foo=1",
+        good + wear + " foo=1",
+        good + "  wear=" + ",".join(["30"] * 24),
+        good + " Wear=" + ",".join(["30"] * 24),
+        good + wear + battery + usb + " ",
+    ]
+    for b in bad:
+        raises(ValueError, Record.from_line, b)
     bad = [
         "",
         "\n",
@@ -236,7 +307,7 @@ def check_basic(store, root):
     st4b.close(resumed)
     assert lines(st4b)[-1] == line0(resumed) and st4b.count() == 5
     # the boot file: epoch, boot, last close number
-    assert read(d + "/boot.txt").startswith(b"stepclip-boot 2\n%d 6 7\nend 1 " % epoch)
+    assert read(d + "/boot.txt").startswith(b"stepclip-boot 3\n%d 6 7\nend 1 " % epoch)
     # erase removes the records and starts a new epoch; boot and close numbers go on
     st4b.checkpoint(r3)
     st4b.erase()
@@ -249,7 +320,8 @@ def check_basic(store, root):
     st5.close(r2)
     data = read(d + "/days.txt")
     text = data.decode()
-    assert text.startswith("stepclip-days 2\n" + r2.to_line() + "\n") and r2.seq == 8
+    assert text.startswith("stepclip-days 3\n" + r2.to_line() + "\n") and r2.seq == 8
+    assert " wear=" in r2.to_line() and " battery=" in r2.to_line()
     trailer = text.split("\n")[-2]
     assert text.endswith("\n") and trailer.startswith("end 1 ")
     from binascii import crc32
@@ -264,7 +336,7 @@ def check_basic(store, root):
 
 
 def check_format_1(store, root):
-    # files written by format 1 firmware: read, the history rewritten as format 2
+    # files written by format 1 firmware: read, the history rewritten as format 3
     from binascii import crc32
 
     def container(name, items):
@@ -278,8 +350,9 @@ def check_format_1(store, root):
     st = store.Store(root)
     got = st.load()
     assert got.ident() == ("D", 0, 0, 9002) and got.steps == 100 and st.set_aside == []
-    assert read(root + "/days.txt").startswith(b"stepclip-days 2\n")
+    assert read(root + "/days.txt").startswith(b"stepclip-days 3\n")
     recs = list(st.records())
+    assert not got.has_wear and not any(r.has_wear or r.has_power() for r in recs)  # no wear data, ever
     assert [r.ident() for r in recs] == [("D", 0, 0, 9000), ("U", 0, 6, 0), ("D", 0, 0, 9001)]
     assert [r.seq for r in recs] == [1, 2, 3] and st.seq == 3
     assert recs[2].overruns == 2 and recs[0].brisk == 1
@@ -289,6 +362,44 @@ def check_format_1(store, root):
     assert got.seq == 4 and len(list(st.records(3))) == 1
     st2 = store.Store(root)
     assert st2.load() is None and st2.new_boot() == (epoch, 9)
+
+
+def check_format_2(store, root):
+    # files written by format 2 firmware (0.2.0, before wear time and battery
+    # readings): read as they are; their records have no wear data, for good
+    from binascii import crc32
+
+    def container(name, items):
+        body = ("stepclip-%s 2\n" % name + "".join(x + "\n" for x in items)).encode()
+        write(root + "/" + name + ".txt", body + b"end %d %08x\n" % (len(items), crc32(body)))
+
+    hours = ",".join(["0"] * 9 + ["100"] + ["0"] * 14)
+    old_days = ["D 77 1 9000 1 100 1 0 " + hours, "U 77 2 0 2 40 0 0 " + ",".join(["40"] + ["0"] * 23)]
+    container("days", old_days)
+    container("today", ["D 77 3 9001 0 100 0 0 " + hours])
+    container("boot", ["77 3 2"])
+    st = store.Store(root)
+    got = st.load()
+    assert got.ident() == ("D", 77, 3, 9001) and not got.has_wear and not got.has_power()
+    assert st.set_aside == [] and st.seq == 2
+    assert read(root + "/days.txt").startswith(b"stepclip-days 2\n")  # left as it is until the next close
+    assert [r.to_line() for r in st.records()] == old_days
+    assert st.new_boot() == (77, 4)
+    st.close(got)  # the upgrade: the last boot's record is closed as it was, without wear
+    new = rec(store, "D", 9001, steps=50, epoch=77, boot=4)
+    st.close(new)
+    data = read(root + "/days.txt").decode()
+    want = old_days + ["D 77 3 9001 3 100 0 0 " + hours, new.to_line()]
+    assert data.startswith("stepclip-days 3\n" + "\n".join(want) + "\nend 4 "), data
+    st2 = store.Store(root)
+    assert st2.load() is None and st2.set_aside == []
+    recs = list(st2.records(day=9001))
+    assert [(r.boot, r.has_wear) for r in recs] == [(3, False), (4, True)]
+    # today.txt and boot.txt are written in format 3 too
+    st2.new_boot()
+    st2.checkpoint(recs[0])
+    assert read(root + "/today.txt").startswith(b"stepclip-today 3\n" + want[2].encode())
+    assert read(root + "/boot.txt").startswith(b"stepclip-boot 3\n77 5 4\n")
 
 
 def check_room(store, root):
@@ -374,7 +485,7 @@ def _good_days(store, d, n):
 def _corrupt_cases(good):
     # name -> bytes of an unreadable days.txt
     text = good.decode()
-    version3 = text.replace("stepclip-days 2\n", "stepclip-days 3\n", 1).encode()
+    version4 = text.replace("stepclip-days 3\n", "stepclip-days 4\n", 1).encode()
     i = text.index("D 5 1 9001 2 101 ")
     flipped = (text[:i] + "D 5 1 9001 2 701 " + text[i + 17 :]).encode()  # CRC mismatch
     garbage = bytes([(i * 37 + 11) % 256 for i in range(3000)])
@@ -386,7 +497,7 @@ def _corrupt_cases(good):
     badline_body = body + "D 5 1 9100 9 -1 0 0 0\n"
     badline = (badline_body + "end %d %08x\n" % (body.count("\n"), crc32(badline_body.encode()))).encode()
     return [
-        ("future version", version3),
+        ("future version", version4),
         ("crc mismatch", flipped),
         ("truncated in a record", good[: len(good) // 2]),
         ("truncated before the trailer", body.encode()),
@@ -442,7 +553,7 @@ def check_unreadable(store, root):
     for what, data in (
         ("crc", t.replace(b" 42 ", b" 43 ")),
         ("truncated", t[:-5]),
-        ("future", t.replace(b"stepclip-today 2", b"stepclip-today 9")),
+        ("future", t.replace(b"stepclip-today 3", b"stepclip-today 9")),
         ("garbage", bytes(range(256))),
         ("two records", _two_records(store, t)),
     ):
@@ -483,4 +594,5 @@ def _two_records(store, t):
     return body + b"end 2 %08x\n" % crc32(body)
 
 
-CHECKS = ("check_round_trip", "check_basic", "check_format_1", "check_room", "check_storage_full", "check_unreadable")
+CHECKS = ("check_round_trip", "check_basic", "check_format_1", "check_format_2", "check_room", "check_storage_full",
+          "check_unreadable")

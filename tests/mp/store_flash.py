@@ -175,8 +175,10 @@ def unmount():
         pass
 
 
-def day_record(Record, day, steps=None, seed=0, epoch=51, boot=1):
-    # a realistic closed day: steps spread over the waking hours
+def day_record(Record, day, steps=None, seed=0, epoch=51, boot=1, old=False):
+    # a realistic closed day: steps spread over the waking hours, worn from 7 to
+    # 22, a battery reading each hour on battery, USB power in the evening (a
+    # charge); old=True: a record of format 2 firmware (no wear, no readings)
     r = Record("D", epoch, boot, day)
     total = 0
     for h in range(7, 23):
@@ -186,4 +188,12 @@ def day_record(Record, day, steps=None, seed=0, epoch=51, boot=1):
     r.steps = total if steps is None else steps
     r.brisk = total // 400
     r.overruns = 1 if day % 3 == 0 else 0
+    if not old:
+        r.has_wear = True
+        for h in range(24):
+            r.wear[h] = 60 if 7 <= h < 22 else (23 if h == 22 else 0)
+            if h in (20, 21):
+                r.usb[h] = 1
+            else:
+                r.battery[h] = 3950 - 9 * h - day % 100
     return r

@@ -2,13 +2,16 @@
 # scenario, under the MicroPython unix port on littlefs (os.VfsLfs2) over an
 # emulated Pico flash (4096-byte blocks, progsize 256).
 #
-#   micropython store_powercut.py FIRMWARE_DIR [HISTORY_DAYS] [torn] [format1]
+#   micropython store_powercut.py FIRMWARE_DIR [HISTORY_DAYS] [torn] [format1|format2]
 #
 # The scenario is what the app does with the store in a day: load, count the
 # boot, close the last boot's open record, checkpoint a new record, save it at a
 # sync, close it at midnight (the close number goes to boot.txt, then the record
-# to days.txt), checkpoint the next day's record. With "format1" the flash
-# starts with files of store format 1, which load() converts.
+# to days.txt), checkpoint the next day's record. The records carry wear time
+# and battery readings (format 3: the longest lines). With "format1" the flash
+# starts with files of store format 1, which load() converts; with "format2",
+# with files of format 2 (no wear, no readings: the upgrade to format 3), whose
+# records must keep no wear data.
 #
 # For every k from 1 to the scenario's number of writes (writeblocks + erases):
 # run the scenario on a copy of the starting image with the power cut at the
@@ -37,6 +40,7 @@ from store import Record
 HISTORY = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 TORN = "torn" in sys.argv[3:]
 FORMAT1 = "format1" in sys.argv[3:]
+FORMAT2 = "format2" in sys.argv[3:]
 NBLOCKS = 64
 ROOT = sf.MOUNT + "/data"
 EPOCH = 4711
@@ -55,10 +59,10 @@ def line0(r):
     return s
 
 
-def _container(name, items):
+def _container(name, items, version=1):
     from binascii import crc32
 
-    body = ("stepclip-%s 1\n" % name + "".join(x + "\n" for x in items)).encode()
+    body = ("stepclip-%s %d\n" % (name, version) + "".join(x + "\n" for x in items)).encode()
     f = open(ROOT + "/" + name + ".txt", "wb")
     f.write(body + b"end %d %08x\n" % (len(items), crc32(body)))
     f.close()
@@ -72,8 +76,9 @@ def history():
     # the closed records before the scenario, and the open record of the last boot
     epoch = 0 if FORMAT1 else EPOCH
     boot = 0 if FORMAT1 else 1
-    days = [sf.day_record(Record, 9000 + d, epoch=epoch, boot=boot) for d in range(HISTORY)]
-    stray = sf.day_record(Record, DAY1, steps=50, epoch=epoch, boot=0 if FORMAT1 else 3)
+    old = FORMAT1 or FORMAT2
+    days = [sf.day_record(Record, 9000 + d, epoch=epoch, boot=boot, old=old) for d in range(HISTORY)]
+    stray = sf.day_record(Record, DAY1, steps=50, epoch=epoch, boot=0 if FORMAT1 else 3, old=old)
     return days, stray
 
 
@@ -87,6 +92,12 @@ def base_image():
         _container("days", [_v1(r) for r in days])
         _container("today", [_v1(stray)])
         _container("boot", ["3"])
+    elif FORMAT2:
+        for i, r in enumerate(days):
+            r.seq = i + 1  # closed under format 2: close numbers 1..HISTORY
+        _container("days", [r.to_line() for r in days], 2)
+        _container("today", [line0(stray)], 2)
+        _container("boot", ["%d 3 %d" % (EPOCH, HISTORY)], 2)
     else:
         st.load()
         st.epoch, st.boot = EPOCH, 3
@@ -111,6 +122,13 @@ class Log:
         self.phase = "load"
 
 
+def new_record(epoch, boot, day):
+    # a record the app starts: it measures wear time
+    r = Record("D", epoch, boot, day)
+    r.has_wear = True
+    return r
+
+
 def scenario(dev, log):
     sf.mount(dev)
     st = store.Store(ROOT)
@@ -125,12 +143,14 @@ def scenario(dev, log):
     log.closed.append(log.closing)
     log.closing = None
     steps = 0
-    r = Record("D", epoch, log.boot, DAY1)
+    r = new_record(epoch, log.boot, DAY1)
     for i in range(CHECKPOINTS + SYNCS):
         log.phase = "checkpoint day 1" if i < CHECKPOINTS else "save at a sync"
         steps += 250 + 10 * i
         r.steps = steps
         r.hourly[9] = i
+        r.wear[9 + i] = 60
+        r.battery[9 + i] = 3800 - i
         log.saved.append(line0(r))
         st.checkpoint(r)
         log.done[r.ident()] = steps
@@ -145,11 +165,13 @@ def scenario(dev, log):
     log.done[r.ident()] = r.steps
     log.phase = "checkpoint day 2"
     steps = 0
-    r = Record("D", epoch, log.boot, DAY2)
+    r = new_record(epoch, log.boot, DAY2)
     for i in range(CHECKPOINTS):
         steps += 300 + 7 * i
         r.steps = steps
         r.hourly[i % 24] = steps
+        r.wear[i % 24] = 10 * i
+        r.usb[i % 24] = 1
         log.saved.append(line0(r))
         st.checkpoint(r)
         log.done[r.ident()] = steps
@@ -168,6 +190,9 @@ def check(image, log):
     if log.closing is not None and len(got) == len(want) + 1:
         want = want + [log.closing]
     assert got == want, "closed records lost or changed"
+    if FORMAT1 or FORMAT2:  # records of older firmware never get wear data or readings
+        for x in stored[:HISTORY] + ([rec] if rec is not None and rec.boot != log.boot else []):
+            assert not x.has_wear and not x.has_power(), x
     assert st.count() == len(got)
     numbers = [x.seq for x in stored]
     assert 0 not in numbers and len(set(numbers)) == len(numbers), "close numbers %r" % numbers
@@ -234,6 +259,7 @@ def main():
                 "history_days": HISTORY,
                 "torn": TORN,
                 "format1": FORMAT1,
+                "format2": FORMAT2,
                 "writes_in_scenario": total,
                 "k_exercised": exercised,
                 "cuts_by_phase": cut_in,
