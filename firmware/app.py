@@ -4,6 +4,11 @@
 # counter and the FIFO read to wear time, add the steps and the worn minutes to
 # today's record (and once a minute the battery's voltage, or USB power), answer
 # the host over USB, sleep.
+# While the wearer is still (no movement for config.DEEP_SLEEP_AFTER_S and no walk
+# in progress) it sleeps deeply instead: the board sleeps until the sensor's
+# motion interrupt or the next full hour (the day's rollover, a checkpoint, the
+# hour's battery reading), the FIFO still collecting, so a walk that starts
+# meanwhile is in it (see _deep_sleep).
 # Today's record is saved at most every CHECKPOINT_S seconds, at each day
 # rollover and when the host syncs (TIME, DAYS); the steps of a day are
 # attributed to a date only when the clock is known, otherwise to (boot, uptime
@@ -21,22 +26,39 @@ from stepcounter import StepCounter
 from store import MAX_MV, Record, Store
 from wear import WearTime
 
-VERSION = "0.3.0"  # firmware version (ID fw=); 0.3.0: wear time and battery per hour, store format 3
-_WAKE_MS = 1000 * config.FIFO_WATERMARK // config.RATE_HZ  # one FIFO watermark
+VERSION = "0.3.0"  # firmware version (ID fw=); 0.3.0: wear time and battery per hour, store format 3, deep sleep
+# the loop's timeout: five samples past the watermark (its INT1 wakes the loop first
+# unless the sensor runs 20 % slow), still before the FIFO (32) overruns
+_WAKE_MS = 1000 * (config.FIFO_WATERMARK + 5) // config.RATE_HZ
 _FIFO = 32  # samples the LIS3DH FIFO holds
 _ENOSPC = 28  # errno: no space left on the flash
 _PENDING = 31  # closed records kept in RAM while the flash fails (a month of days)
+_TICKS = 0x3FFFFFFF  # ticks_ms wraps at 2**30
 
 
 class App:
     def __init__(self, board):
         self.board = board
-        self.sensor = LIS3DH(board.i2c, config.LIS3DH_ADDRESS)
+        self.sensor = LIS3DH(board.i2c, config.LIS3DH_ADDRESS, config.LIS3DH_SDO_TIED_LOW)
         self.sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
         self.counter = StepCounter(config.RATE_HZ)
         # the FIFO's samples are 10-bit even in 12-bit mode: its mg per digit
         self.wear = WearTime(config.RATE_HZ, self.sensor.fifo_sensitivity)
         self.samples = array("h", bytes(2 * 3 * _FIFO))
+        self.n_read = 0  # samples the last FIFO read held
+        # deep sleep (see _deep_sleep): when the sensor last saw movement (uptime s);
+        # the sensor's sample clock in the Pico's ticks: when the newest sample read
+        # was measured, and its period as measured while awake, cal_ms / cal_n (the
+        # datasheet's rate until then); samples fed to keep the counter's phase
+        self.moved_s = 0
+        self.sample_t = board.ticks_ms()
+        self.read_t = self.sample_t  # ticks of the last FIFO read in the loop, -1 after a deep sleep
+        self.cal_n = config.RATE_HZ
+        self.cal_ms = 1000
+        # the step counter checks its periodicity every cycle samples (decimation x
+        # check interval): after a deep sleep it is fed the skipped samples modulo this
+        self.cycle = self.counter.dec * self.counter.check_every
+        self.filled = 0
         self.proto = Protocol(self, board.write)
         self.storage = "ok"  # ok, full or error: how the last write to the flash went
         self.pending = []  # closed records that could not be written yet, oldest first
@@ -159,10 +181,19 @@ class App:
     def read_sensor(self):
         """Read the FIFO, feed every sample to the step counter and the whole read
         to wear time; return the steps."""
-        n = self.sensor.read_fifo(self.samples)
+        return self._feed(self.sensor.read_fifo(self.samples), 0)
+
+    def _feed(self, n, fill):
+        # the n samples just read to the step counter, after `fill` copies of the
+        # first one (see _deep_sleep), and to wear time; the steps credited
+        self.n_read = n
         buf = self.samples
         counter = self.counter
         steps = 0
+        if n:
+            while fill > 0:
+                steps += counter.update(buf[0], buf[1], buf[2])
+                fill -= 1
         i = 0
         end = 3 * n
         while i < end:
@@ -258,17 +289,115 @@ class App:
 
     def run(self):
         board = self.board
-        self.sensor.start_fifo(config.FIFO_WATERMARK)
+        sensor = self.sensor
+        sensor.start_fifo(config.FIFO_WATERMARK)
+        sensor.start_motion(config.MOTION_MG)
         try:
             while not board.finished():
-                board.wait(_WAKE_MS)  # until INT1 (watermark), the timer, or host input
-                self.account(self.read_sensor())
+                if self._resting():
+                    self._deep_sleep()
+                else:
+                    board.wait(_WAKE_MS)  # until INT1 (watermark), the timer, or host input
+                    t = board.ticks_ms()  # before a checkpoint's flash write delays it
+                    self.account(self.read_sensor())
+                    self._awake_read(t)
                 self.serve()
         except KeyboardInterrupt:
             # Ctrl-C from the host (mpremote): save, then leave to the REPL
             self.save()
             raise
         self.save()
+
+    # --- deep sleep -------------------------------------------------------------------
+
+    def _awake_read(self, t):
+        # after a FIFO read in the loop woken at ticks t: did the sensor see movement,
+        # and how long is a sample in the Pico's ticks (the samples read over the time
+        # between reads; not across a deep sleep, not when the FIFO overran: samples
+        # were lost)
+        if self.sensor.moved():
+            self.moved_s = self.uptime_s
+        if self.read_t >= 0 and 0 < self.n_read < _FIFO:
+            self.cal_n += self.n_read
+            self.cal_ms += self.board.ticks_diff(t, self.read_t)
+            if self.cal_ms > 0x10000000:  # three days: older ones weigh half
+                self.cal_n = (self.cal_n + 1) // 2
+                self.cal_ms = (self.cal_ms + 1) // 2
+        self.read_t = t
+        if self.n_read >= config.FIFO_WATERMARK:
+            self.sample_t = t  # the watermark woke the loop: its newest sample was just measured
+        else:  # the timeout or the host: the newest sample is n_read samples after the last known one
+            n, q, r = self.n_read, self.cal_ms // self.cal_n, self.cal_ms % self.cal_n  # small ints (< 2**30)
+            self.sample_t = (self.sample_t + n * q + n * r // self.cal_n) & _TICKS
+
+    def _resting(self):
+        # still for DEEP_SLEEP_AFTER_S, no walk in progress (the step counter holds
+        # no bout: its last candidate is over MAX_STEP ago), nothing streaming
+        after = config.DEEP_SLEEP_AFTER_S
+        return (
+            after > 0
+            and self.uptime_s - self.moved_s >= after
+            and self.counter.last_at < 0
+            and self.stream_left < 0
+            and self.board.can_sleep_deep()
+        )
+
+    def _deep_sleep(self):
+        """Sleep until the sensor's motion interrupt or the next full hour of the
+        counting clock (the day's rollover, the hourly checkpoint), then count what
+        the FIFO holds: the 32 samples (1.28 s at 25 Hz) before a motion wake-up, so
+        the first steps of a walk are in it.
+
+        Time: the board's ticks_ms, which run in its deep sleep (on a Pico the timer
+        that lightsleep keeps, on the 12 MHz crystal: board_pico.Board.sleep).
+        The samples the sensor measured meanwhile are not read (the FIFO overran,
+        by design: not counted as an overrun); their number is the time since the
+        newest sample read over the sample period measured while awake (rounded
+        after a motion wake-up, which a sample triggers; rounded down after a
+        timer wake-up). The step counter checks its periodicity every `cycle`
+        samples: it is first fed that many modulo `cycle` copies of the FIFO's
+        oldest sample, so that its checks fall where they would have fallen had it
+        seen every sample, and it counts a walk as if the device had stayed awake.
+        Wear time is given the samples not read as still ones (WearTime.still).
+        Integer arithmetic beyond 2**30 here is once per wake-up, not per sample."""
+        board = self.board
+        sensor = self.sensor
+        self._advance()
+        self.save()  # nothing counted waits in RAM while it sleeps
+        now = self._now()
+        ms = (3600 - now % 3600) * 1000 - self.ms
+        if ms > board.max_sleep_ms:
+            ms = board.max_sleep_ms
+        sensor.int1_motion()
+        why = board.sleep(ms if ms > 1 else 2)
+        t = board.ticks_ms()
+        sensor.int1_fifo()
+        n = sensor.read_fifo(self.samples)
+        self.overruns = sensor.overruns  # the FIFO overran by design
+        cal_n, cal_ms = self.cal_n, self.cal_ms
+        motion = why == "motion"
+        measured = (board.ticks_diff(t, self.sample_t) * cal_n + (cal_ms // 2 if motion else 0)) // cal_ms
+        if measured < n:
+            measured = n
+        fill = (measured - n) % self.cycle
+        self.filled += fill
+        if n and measured > n:
+            # wear time: the samples not read were still (the FIFO's oldest one stands
+            # for them); their minutes go to the hour it fell asleep in, the clock
+            # not yet advanced (a deep sleep ends at the next full hour at the latest)
+            buf = self.samples
+            self.wear.still(measured - n, buf[0], buf[1], buf[2])
+            worn = self.wear.take()
+            if worn:
+                self._book_wear(worn)
+        if motion:
+            self.sample_t = t
+        else:
+            self.sample_t = (self.sample_t + measured * cal_ms // cal_n) & _TICKS
+        self.read_t = -1
+        self.account(self._feed(n, fill))
+        if motion or sensor.moved():
+            self.moved_s = self.uptime_s
 
     def serve(self):
         board = self.board

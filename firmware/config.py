@@ -12,6 +12,18 @@ RANGE_G = 4  # full scale: +-2, 4, 8 or 16 g
 # instead of 32 mg: README "Choosing the sensor settings".
 RESOLUTION_BITS = 10
 FIFO_WATERMARK = 25  # samples per wake-up: one second at 25 Hz (the FIFO holds 32)
+# Deep sleep while the wearer is still (README "The firmware", "Deep sleep while
+# still"; hardware/power.md): after this many seconds without movement and without
+# a walk in progress, the Pico stops waking every second and sleeps until the
+# LIS3DH's motion interrupt (or the next hour); 0: never. 30 s: the step counter's
+# state (its 1 s baseline, its 5 s of periodicity history) has settled on stillness
+# by then, so a walk that starts in deep sleep is counted as if the device had
+# stayed awake (tests/test_deepsleep.py).
+DEEP_SLEEP_AFTER_S = 30
+# Movement that wakes it: any axis, high-pass filtered at 0.5 Hz, above this (mg).
+# One step of the LIS3DH's INT1_THS at +-4 g (32 mg): walking moves the hip by
+# hundreds of mg, the sensor's noise stays under 10 mg.
+MOTION_MG = 32
 LIS3DH_ADDRESS = 0x18  # SA0/SDO low; 0x19 when SA0 is tied high
 # The board ties SDO/SA0 low (address 0x18): the Adafruit 2809 of hardware/bom.csv
 # pulls SDO down with 10 kOhm and hardware/wiring.yml also wires SDO to GND. The

@@ -8,6 +8,9 @@
 #   sensor.configure(config.RATE_HZ, config.RANGE_G, config.RESOLUTION_BITS)
 #   sensor.start_fifo(config.FIFO_WATERMARK)     # INT1 rises at the watermark
 #   n = sensor.read_fifo(samples)                # samples: array("h"), >= 96 entries
+#   sensor.start_motion(config.MOTION_MG)        # the motion interrupt (IA1), latched
+#   sensor.moved()                               # any movement since the last call?
+#   sensor.int1_motion(); ...; sensor.int1_fifo()  # INT1 for a deep sleep, and back
 #
 # Values are integer milli-g. The data registers hold 16-bit two's complement,
 # left-justified; the value is (raw >> (16 - bits)) * sensitivity, with the
@@ -42,6 +45,28 @@
 # the register is written 0x90 (disconnected) or 0x10 (connected, the reset value)
 # and nothing else (ST's forum: writing 0x00 breaks the I2C link). At 0x19 the
 # pull-up is kept: there it may be what holds SA0 high.
+#
+# Motion interrupt (stepclip's wake-up from deep sleep; ../shared/reference/power.md
+# rows 37-38). The chip has two ways to say "it moves": the activity function
+# (ACT_THS/ACT_DUR, "sleep-to-wake") and the inertial interrupt generators IA1/IA2.
+# The activity function is not used: in inactivity it switches the chip itself to
+# 10 Hz low-power mode (datasheet section 3.2.4), so the FIFO would hold 10 Hz
+# samples before a walk instead of the 25 Hz the step counter needs, and its status
+# reaches only INT2, a pin the original Adafruit 2809 does not bring out (row 41).
+# IA1 keeps the configured rate and can drive INT1, the pin already wired for the
+# FIFO watermark: in OR mode (INT1_CFG = XHIE | YHIE | ZHIE) it fires when any axis,
+# high-pass filtered (CTRL_REG2 HP_IA1; HPCF = 00, a cut-off of ODR/50: 0.5 Hz at
+# 25 Hz, so gravity and a slow change of posture do not count), is above INT1_THS
+# (1 LSb = 16, 32, 62 or 186 mg at +-2, 4, 8, 16 g) for more than INT1_DURATION
+# samples (0 here). Reading REFERENCE (0x26) resets the filter to the present
+# input. With LIR_INT1 (CTRL_REG5 bit 3) INT1_SRC keeps IA (bit 6) until it is
+# read: moved() reads it once a FIFO batch, so any movement between two reads is
+# seen. For a deep sleep, int1_motion() routes IA1 alone to INT1 (CTRL_REG3 I1_IA1,
+# bit 6; the watermark is masked) and unlatched, so the pin pulses at every sample
+# above the threshold: a wake-up edge missed while the Pico was going to sleep is
+# followed by the next one. The FIFO keeps running in stream mode throughout, so
+# at a wake-up it holds the 32 samples (1.28 s at 25 Hz) before it. int1_fifo()
+# routes the watermark back and latches IA1 again.
 
 try:
     from micropython import const
@@ -55,12 +80,18 @@ _WHO_AM_I = const(0x0F)
 _CHIP_ID = const(0x33)
 _CTRL_REG0 = const(0x1E)  # SDO_PU_DISC bit 7; bits 6..0 must be 0010000
 _CTRL_REG1 = const(0x20)  # ODR[7:4], LPen bit 3, Z/Y/X enable bits 2..0
+_CTRL_REG2 = const(0x21)  # HPM[7:6], HPCF[5:4], FDS bit 3, HPCLICK bit 2, HP_IA2 bit 1, HP_IA1 bit 0
 _CTRL_REG3 = const(0x22)  # INT1 routing
 _CTRL_REG4 = const(0x23)  # BDU bit 7, BLE bit 6, FS[5:4], HR bit 3
 _CTRL_REG5 = const(0x24)  # BOOT bit 7, FIFO_EN bit 6, LIR_INT1 bit 3
+_REFERENCE = const(0x26)  # reading it resets the high-pass filter
 _OUT_X_L = const(0x28)
 _FIFO_CTRL = const(0x2E)  # FM[7:6], FTH[4:0]
 _FIFO_SRC = const(0x2F)  # WTM bit 7, OVRN_FIFO bit 6, EMPTY bit 5, FSS[4:0]
+_INT1_CFG = const(0x30)  # AOI bit 7, 6D bit 6, ZHIE bit 5, ZLIE, YHIE bit 3, YLIE, XHIE bit 1, XLIE
+_INT1_SRC = const(0x31)  # IA bit 6, ZH, ZL, YH, YL, XH, XL; reading it clears a latched IA
+_INT1_THS = const(0x32)  # threshold, 7 bits
+_INT1_DURATION = const(0x33)  # minimum duration, 7 bits, in samples
 _AUTO_INC = const(0x80)  # register address bit 7: auto-increment in multi-byte transfers
 
 _SDO_PU_ON = const(0x10)  # CTRL_REG0: pull-up connected (reset value)
@@ -73,6 +104,11 @@ _HR = const(0x08)
 _FIFO_EN = const(0x40)
 _I1_WTM = const(0x04)
 _I1_OVERRUN = const(0x02)
+_I1_IA1 = const(0x40)
+_LIR_INT1 = const(0x08)
+_HP_IA1 = const(0x01)  # CTRL_REG2: HPM = 00 (normal), HPCF = 00 (ODR/50), FDS = 0 (data unfiltered)
+_XYZ_HIGH = const(0x2A)  # INT1_CFG: OR of XHIE, YHIE, ZHIE
+_IA = const(0x40)
 _FM_BYPASS = const(0x00)
 _FM_STREAM = const(0x80)  # FM = 2 in bits 7:6
 _OVRN_FIFO = const(0x40)
@@ -86,6 +122,8 @@ _RANGES_G = (2, 4, 8, 16)
 _MODES_BITS = (8, 10, 12)  # low-power (LPen), normal, high-resolution (HR)
 # mg/digit, [FS code * 3 + mode index]
 _SENS_MG = (16, 4, 1, 32, 8, 2, 64, 16, 4, 192, 48, 12)
+# INT1_THS: mg per LSb, by FS code (datasheet, INT1_THS register description)
+_THS_MG = (16, 32, 62, 186)
 
 
 def sensitivity_mg(range_g, bits):
@@ -212,6 +250,45 @@ class LIS3DH:
         self._write_reg(_CTRL_REG5, (self._read_reg(_CTRL_REG5) & 0x7F) | _FIFO_EN)
         self._write_reg(_FIFO_CTRL, _FM_STREAM | watermark)
         self._write_reg(_CTRL_REG3, _I1_WTM | _I1_OVERRUN)
+
+    # --- motion interrupt ----------------------------------------------------------------
+
+    def start_motion(self, threshold_mg):
+        """Arm the motion interrupt (IA1, see the module comment): any axis, high-pass
+        filtered, above threshold_mg (rounded down to the INT1_THS step of the full
+        scale, at least one step; at most 127 steps). Latched in INT1_SRC for moved();
+        not routed to a pin until int1_motion(). Returns the threshold set, in mg.
+        Call after configure() (the step depends on the full scale)."""
+        step = _THS_MG[_RANGES_G.index(self.range_g)]
+        ths = threshold_mg // step
+        ths = 1 if ths < 1 else (127 if ths > 127 else ths)
+        self._write_reg(_CTRL_REG2, _HP_IA1)
+        self._write_reg(_INT1_THS, ths)
+        self._write_reg(_INT1_DURATION, 0)
+        self._write_reg(_INT1_CFG, _XYZ_HIGH)
+        self._write_reg(_CTRL_REG5, self._read_reg(_CTRL_REG5) | _LIR_INT1)
+        self._read_reg(_REFERENCE)  # the filter starts from the present input
+        self._read_reg(_INT1_SRC)  # and no event from before
+        return ths * step
+
+    def moved(self):
+        """True if the motion interrupt fired since the last call (reads INT1_SRC,
+        which clears it). One 1-byte read; allocates nothing."""
+        return bool(self._read_reg(_INT1_SRC) & _IA)
+
+    def int1_motion(self):
+        """INT1 for a deep sleep: the motion interrupt alone, unlatched (a pulse per
+        sample above the threshold); the FIFO watermark no longer wakes the Pico.
+        The FIFO keeps collecting in stream mode."""
+        self._write_reg(_CTRL_REG5, self._read_reg(_CTRL_REG5) & ~_LIR_INT1)
+        self._write_reg(_CTRL_REG3, _I1_IA1)
+
+    def int1_fifo(self):
+        """INT1 back to the FIFO watermark and overrun; the motion interrupt latched
+        again (and cleared) for moved()."""
+        self._write_reg(_CTRL_REG3, _I1_WTM | _I1_OVERRUN)
+        self._write_reg(_CTRL_REG5, self._read_reg(_CTRL_REG5) | _LIR_INT1)
+        self._read_reg(_INT1_SRC)
 
     # --- data -------------------------------------------------------------------------
 

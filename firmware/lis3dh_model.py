@@ -41,6 +41,23 @@
 # - INT1 (int1 property): CTRL_REG3 I1_WTM (bit 2) -> WTM, I1_OVERRUN (bit 1)
 #   -> OVRN_FIFO, I1_ZYXDA (bit 4) -> ZYXDA; active high unless CTRL_REG6
 #   INT_POLARITY (bit 1) is set.
+# - Inertial interrupt 1 (IA1; datasheet sections 8.19-8.22 and 8.3, AN3308
+#   section 6.3), when INT1_CFG (0x30) enables any axis event: each sample's axes
+#   (milli-g, as quantized), high-pass filtered when CTRL_REG2 HP_IA1 (bit 0) is
+#   set, are compared with INT1_THS (0x32, 7 bits; 1 LSb = 16, 32, 62, 186 mg at
+#   +-2, 4, 8, 16 g): a high event (XHIE bit 1, YHIE bit 3, ZHIE bit 5) is |value|
+#   > threshold, a low event (XLIE bit 0, YLIE bit 2, ZLIE bit 4) |value| <=
+#   threshold; AOI (bit 7) 0 = OR, 1 = AND of the enabled events (the 6D bit is
+#   ignored: 6D recognition is not modelled). The event must hold for more than
+#   INT1_DURATION (0x33) samples. INT1_SRC (0x31): IA bit 6 and the axis events,
+#   of the present sample, or latched until INT1_SRC is read when CTRL_REG5
+#   LIR_INT1 (bit 3) is set; reading it clears the latch. CTRL_REG3 I1_IA1 (bit
+#   6) routes IA to INT1. The high-pass filter is first order, y = x - s with s
+#   += (x - s) / 2**k per sample, k = 3, 4, 5, 6 for HPCF = 0..3: a cut-off near
+#   ODR/50, /100, /200, /400 (the datasheet gives the cut-off frequencies, ODR/50
+#   at HPCF = 00, not the filter's equation: this is a model). Reading REFERENCE
+#   (0x26) resets it to the present input (s = x). HPM modes other than normal
+#   (reference, autoreset) are not modelled.
 # - CTRL_REG5 BOOT (bit 7) reboots: every register to its default (CTRL_REG0
 #   0x10, CTRL_REG1 0x07, others 0), data and FIFO cleared; BOOT reads back 0.
 # - Supply current (chip_na, sdo_pullup_na, supply_na; nA, so that a board can
@@ -55,8 +72,9 @@
 #   clear, the pull-up (table 3: 30.4 kOhm at 2.5 V, 20.4 kOhm at 3.6 V; linear
 #   in between here) leaks vdd / (pull-up + sa0_ohm): 143 uA at 3.3 V with the
 #   wire. ../shared/reference/power.md rows 35 and 39-40.
-# Not modelled: axis enable bits (disabled axes still update), high-pass filter,
-# interrupt generators/click/6D, ADC/temperature, self-test, timing (push() is
+# Not modelled: axis enable bits (disabled axes still update), the high-pass
+# filter on the output data and FIFO (FDS), IA2, click, 6D, the activity function
+# (ACT_THS/ACT_DUR), ADC/temperature, self-test, timing (push() is
 # the clock: call it once per 1/rate_hz), current while I2C transfers run (a
 # few uA on average). A powered-down chip (ODR 0) ignores push() (it returns False).
 #
@@ -64,6 +82,8 @@
 # stored in preallocated bytearrays), so an emulated board's sampling loop can
 # run with the heap locked. Pass integers: a float mg works under CPython but
 # makes heap floats in MicroPython.
+
+from array import array
 
 try:
     from micropython import const
@@ -77,6 +97,11 @@ _ENODEV = const(19)
 _CHIP_ID = const(0x33)
 
 _CTRL_REG0 = const(0x1E)
+_CTRL_REG2 = const(0x21)
+_REFERENCE = const(0x26)
+_INT1_CFG = const(0x30)
+_INT1_THS = const(0x32)
+_INT1_DURATION = const(0x33)
 _WHO_AM_I = const(0x0F)
 _CTRL_REG1 = const(0x20)
 _CTRL_REG3 = const(0x22)
@@ -101,6 +126,10 @@ _FIFO_EN = const(0x40)
 _I1_ZYXDA = const(0x10)
 _I1_WTM = const(0x04)
 _I1_OVERRUN = const(0x02)
+_I1_IA1 = const(0x40)
+_LIR_INT1 = const(0x08)
+_HP_IA1 = const(0x01)
+_IA = const(0x40)
 _INT_POLARITY = const(0x02)
 _WTM = const(0x80)
 _OVRN_FIFO = const(0x40)
@@ -116,6 +145,8 @@ _MODE_SHIFT = (8, 6, 4)
 _MODE_TOP = (127, 511, 2047)
 # mg/digit, [FS code * 3 + mode]
 _SENS_MG = (16, 4, 1, 32, 8, 2, 64, 16, 4, 192, 48, 12)
+# INT1_THS: mg per LSb, by FS code
+_THS_MG = (16, 32, 62, 186)
 # supply current, nA, by ODR code: (low-power, normal and high-resolution)
 _SUPPLY_NA = (
     (500, 500), (2000, 2000), (3000, 4000), (4000, 6000), (6000, 11000),
@@ -160,6 +191,12 @@ class LIS3DHModel:
         self._status = 0
         self._lock = 0  # BDU: axes whose low byte was read but not the high byte
         self._ptr = 0  # register pointer for writeto/readfrom_into
+        self._hp = array("i", [0, 0, 0])  # IA1's high-pass filter state per axis (mg x 64)
+        self._q = array("i", [0, 0, 0])  # the present sample's digits, for IA1
+        self.fifo_reads = 0  # samples taken out of the FIFO since construction
+        self._ia_src = 0  # INT1_SRC of the present sample
+        self._ia_latched = 0  # INT1_SRC bits latched since the last read (LIR_INT1)
+        self._ia_run = 0  # consecutive samples the IA1 condition has held
         self.reboot()
 
     # --- state --------------------------------------------------------------------------
@@ -177,6 +214,10 @@ class LIS3DHModel:
         self._status = 0
         self._lock = 0
         self._fifo_reset()
+        self._ia_src = 0
+        self._ia_latched = 0
+        self._ia_run = 0
+        self._hp_reset = True  # the filter starts from the next sample
 
     def _fifo_reset(self):
         self._head = 0
@@ -278,9 +319,63 @@ class LIS3DHModel:
                 active = True
         if c3 & _I1_ZYXDA and self._status & 0x08:
             active = True
+        if c3 & _I1_IA1 and self._ia_pending() & _IA:
+            active = True
         if r[_CTRL_REG6] & _INT_POLARITY:
             return not active
         return active
+
+    def _ia_pending(self):
+        # INT1_SRC as read now: latched bits, or the present sample's
+        if self._regs[_CTRL_REG5] & _LIR_INT1:
+            return self._ia_latched
+        return self._ia_src
+
+    def _ia1(self, qx, qy, qz, sens):
+        # the inertial interrupt generator 1 on one sample (digits x mg/digit)
+        r = self._regs
+        cfg = r[_INT1_CFG]
+        hp = self._hp
+        q = self._q
+        q[0] = qx
+        q[1] = qy
+        q[2] = qz
+        k = 3 + ((r[_CTRL_REG2] >> 4) & 3)
+        if self._hp_reset:
+            self._hp_reset = False
+            for i in range(3):
+                hp[i] = (q[i] * sens) << 6
+        src = 0
+        thr = (r[_INT1_THS] & 0x7F) * _THS_MG[(r[_CTRL_REG4] >> 4) & 3]
+        bit = 1
+        filtered = r[_CTRL_REG2] & _HP_IA1
+        for i in range(3):
+            v = q[i] * sens
+            s = hp[i]
+            s += ((v << 6) - s) >> k
+            hp[i] = s
+            if filtered:
+                v -= s >> 6
+            if v < 0:
+                v = -v
+            src |= (bit << 1) if v > thr else bit  # high (XH, YH, ZH) or low (XL, YL, ZL)
+            bit <<= 2
+        want = cfg & 0x3F
+        hit = src & want
+        if cfg & 0x80:  # AND
+            cond = want != 0 and hit == want
+        else:
+            cond = hit != 0
+        if cond:
+            self._ia_run += 1
+        else:
+            self._ia_run = 0
+        if cond and self._ia_run > (r[_INT1_DURATION] & 0x7F):
+            src = hit | _IA
+        else:
+            src = 0
+        self._ia_src = src
+        self._ia_latched |= src
 
     # --- a new sample -------------------------------------------------------------------
 
@@ -296,9 +391,14 @@ class LIS3DHModel:
         sens = _SENS_MG[((c4 >> 4) & 3) * 3 + m]
         top = _MODE_TOP[m]
         shift = _MODE_SHIFT[m]
-        x = (_quantize(x, sens, top) << shift) & 0xFFFF
-        y = (_quantize(y, sens, top) << shift) & 0xFFFF
-        z = (_quantize(z, sens, top) << shift) & 0xFFFF
+        x = _quantize(x, sens, top)
+        y = _quantize(y, sens, top)
+        z = _quantize(z, sens, top)
+        if r[_INT1_CFG] & 0x3F:
+            self._ia1(x, y, z, sens)
+        x = (x << shift) & 0xFFFF
+        y = (y << shift) & 0xFFFF
+        z = (z << shift) & 0xFFFF
 
         o = self._out
         lock = self._lock if c4 & _BDU else 0
@@ -356,6 +456,7 @@ class LIS3DHModel:
                 if a == _OUT_Z_H:  # the whole sample has been read: next one
                     self._head = (h + 1) & (_DEPTH - 1)
                     self._count = c - 1
+                    self.fifo_reads += 1
                 return v
             axis = 1 << (k >> 1)
             if k & 1:  # high byte: release BDU, clear this axis' status bits
@@ -371,6 +472,13 @@ class LIS3DHModel:
             return self._status
         if a == _FIFO_SRC:
             return self._fifo_src()
+        if a == _INT1_SRC:
+            v = self._ia_pending()
+            self._ia_latched = 0
+            return v
+        if a == _REFERENCE:
+            self._hp_reset = True  # reading REFERENCE resets the high-pass filter
+            return self._regs[a]
         if a == _WHO_AM_I:
             return self.who_am_i
         if a < _NREGS:

@@ -20,6 +20,7 @@
 #   wear = WearTime(config.RATE_HZ, lsb_mg)   # lsb_mg: the sensor's mg per digit
 #   wear.feed(samples, n)       # n samples (x, y, z interleaved, mg): one FIFO read
 #   wear.update(x, y, z)        # or one sample at a time: the same result
+#   wear.still(n, x, y, z)      # n samples all (x, y, z): those a deep sleep did not read
 #   wear.take()                 # worn minutes completed since the last take()
 #
 # Minutes are counted in samples (60 s of samples at the sensor's rate), not on
@@ -192,6 +193,44 @@ class WearTime:
         self.xl = self.xh = x
         self.yl = self.yh = y
         self.zl = self.zh = z
+
+    def still(self, n, x, y, z):
+        """n samples all (x, y, z) milli-g: the same result as n update(x, y, z)
+        calls, in a few steps however large n. For the samples a deep sleep did
+        not read (app.py: the wearer was still; the FIFO's oldest sample stands
+        for them), so that minutes keep their length and still minutes count as
+        worn while the hold lasts."""
+        if n < self.skip:  # no look among them
+            self.skip -= n
+            return
+        n -= self.skip
+        looks = 1 + n // self.stride
+        self.skip = self.stride - n % self.stride
+        if x > self.xh:
+            self.xh = x
+        if x < self.xl:
+            self.xl = x
+        if y > self.yh:
+            self.yh = y
+        if y < self.yl:
+            self.yl = y
+        if z > self.zh:
+            self.zh = z
+        if z < self.zl:
+            self.zl = z
+        if looks < self.left:
+            self.left -= looks
+            return
+        looks -= self.left
+        self._minute(x, y, z)
+        full = looks // self.per_minute  # whole minutes of one reading: still
+        if full:
+            held = full if full < self.hold else self.hold
+            self.hold -= held
+            self.worn += held
+            self.minutes += full
+            self.last_range = 0
+        self.left = self.per_minute - looks % self.per_minute
 
     def end_minute(self):
         """Close the minute now, however few samples it has (for recordings

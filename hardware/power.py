@@ -1,7 +1,8 @@
-"""stepclip power budget: writes hardware/power.md and the default day profiles.
+"""stepclip power budget: writes hardware/power.md from its inputs and day profiles.
 
-    python hardware/power.py              # write hardware/power.md and hardware/profiles/*.json
-                                          # (run by `make hardware`)
+    python hardware/power.py              # write hardware/power.md (run by `make hardware`)
+    python hardware/power.py --emulate    # first measure hardware/profiles/*.json again on the
+                                          # emulated device (the realistic day; a few minutes)
     python hardware/power.py --measure    # also re-measure, under the MicroPython unix port,
                                           # the detector's and the driver's cost per sample
     python hardware/power.py --stdout     # print the report instead of writing files
@@ -74,11 +75,13 @@ work it did. A small JSON file:
 - ``samples``: sensor samples read from the FIFO and run through the detector.
 
 Unknown keys, a wrong format line, negative or non-numeric values are errors
-(``ProfileError``, one line naming the file and the field). The emulated board
-(issue 12, part B) writes this format for an emulated day; until then the two
-default profiles are built here from a stated day (``Day``): ``today.json`` (the
-firmware as it is: one wake a second all day) and ``deepsleep.json`` (what the
-deep-sleep design would do on that day).
+(``ProfileError``, one line naming the file and the field). The two default
+profiles are measured, not built: ``--emulate`` plays one realistic synthetic day
+(``stepclip.day``: 2 h walking in 14 bouts, 4 h moving about, 10 h sitting, 8 h
+still at night) on the emulated device, whose board (firmware/board_emulated.py)
+counts the time in each state and the wakes (its POWER line): ``today.json`` with
+deep sleep off (DEEP_SLEEP_AFTER_S = 0: one wake a second all day) and
+``deepsleep.json`` with the firmware as it is.
 """
 from __future__ import annotations
 
@@ -361,65 +364,59 @@ def load_profile(path):
     return parse_profile(doc, str(path))
 
 
-@dataclass(frozen=True)
-class Day:
-    """A realistic day for the default profiles (a scenario, not a measurement:
-    part B of issue 12 replaces it with an emulated day). Hours add up to 24."""
-    walking_h: float = 2.0          # in `walking_bouts` walks
-    walking_bouts: int = 14
-    moving_h: float = 4.0           # standing and moving about (kitchen, shop): moves at least once a minute
-    moving_stretches: int = 24
-    sitting_h: float = 10.0         # sitting, shifting in the chair `fidgets_per_h` times an hour
-    fidgets_per_h: int = 6
-    night_h: float = 8.0            # the clip lies still on the bedside table
-
-    def describe(self):
-        return (f"{self.walking_h:g} h walking in {self.walking_bouts} bouts, {self.moving_h:g} h standing and "
-                f"moving about in {self.moving_stretches} stretches, {self.sitting_h:g} h sitting (shifting "
-                f"{self.fidgets_per_h} times an hour), {self.night_h:g} h still at night")
+# The default profiles: one emulated realistic day (stepclip.day), played twice on
+# the emulated device, deep sleep off and on; `python hardware/power.py --emulate`
+# measures them again.
+DEFAULT_PROFILE_FILES = {"today.json": 0, "deepsleep.json": config.DEEP_SLEEP_AFTER_S}  # name: DEEP_SLEEP_AFTER_S
+DRIFT_PPM = 500  # the deep-sleep run's timer runs this fast: its clock error is measured
 
 
-DAY = Day()
-# The deep-sleep design (part B builds it): after STILL_TIMEOUT_S without steps or
-# movement the Pico sleeps until the LIS3DH's motion interrupt; a timer wakes it
-# once an hour (clock, battery reading, day rollover). On a motion wake it reads
-# the FIFO (the <= 32 samples before the wake: FIFO_DEPTH).
-STILL_TIMEOUT_S = 60
-TIMER_WAKES_PER_DAY = 24
-FIFO_DEPTH = 32
+def profile_today():
+    """The firmware with deep sleep off (one wake a second), on the emulated day."""
+    return load_profile(PROFILES_DIR / "today.json")
 
 
-def profile_today(day=DAY):
-    """The firmware as it is: a FIFO read every FIFO_WATERMARK samples all day."""
-    total = round((day.walking_h + day.moving_h + day.sitting_h + day.night_h) * 3600)
-    wakes = round(total * RATE_HZ / FIFO_WATERMARK)
-    return Profile("one wake a second (today)", day.describe(),
-                   "built by hardware/power.py from the day (profile_today)",
-                   float(total), 0.0, {"fifo": wakes, "motion": 0, "timer": 0}, total * RATE_HZ)
-
-
-def profile_deepsleep(day=DAY):
-    """What the deep-sleep design would do on `day`: awake-loop while walking and
-    moving about and for STILL_TIMEOUT_S after each movement, deep sleep otherwise."""
-    total = round((day.walking_h + day.moving_h + day.sitting_h + day.night_h) * 3600)
-    fidgets = round(day.sitting_h * day.fidgets_per_h)
-    motion = day.walking_bouts + day.moving_stretches + fidgets
-    loop = round((day.walking_h + day.moving_h) * 3600) + motion * STILL_TIMEOUT_S
-    wakes = round(loop * RATE_HZ / FIFO_WATERMARK)
-    return Profile("deep sleep while still", day.describe(),
-                   f"built by hardware/power.py from the day (profile_deepsleep): deep sleep after "
-                   f"{STILL_TIMEOUT_S} s still, a timer wake every hour",
-                   float(loop), float(total - loop),
-                   {"fifo": wakes, "motion": motion, "timer": TIMER_WAKES_PER_DAY},
-                   loop * RATE_HZ + motion * FIFO_DEPTH)
-
-
-DEFAULT_PROFILE_FILES = {"today.json": profile_today, "deepsleep.json": profile_deepsleep}
+def profile_deepsleep():
+    """The firmware as it is (deep sleep while still), on the emulated day."""
+    return load_profile(PROFILES_DIR / "deepsleep.json")
 
 
 def default_profiles():
-    """The default profiles as written to hardware/profiles/ (built, not read)."""
-    return [build() for build in DEFAULT_PROFILE_FILES.values()]
+    """The committed profiles of hardware/profiles/ (measured by --emulate)."""
+    return [load_profile(PROFILES_DIR / name) for name in DEFAULT_PROFILE_FILES]
+
+
+def emulate_day(directory=PROFILES_DIR, say=print, seed=0):
+    """Run the realistic day (stepclip.day.realistic_day) on the emulated device with
+    deep sleep off and on, compare the counts with `detect`'s, and write the two day
+    profiles into `directory`. The deep-sleep run's timer runs DRIFT_PPM fast (its
+    clock error is reported). Returns {"true", "detect", "off", "on", "clock_error_s",
+    "overruns"}. A few minutes."""
+    from stepclip import day
+    tr = day.realistic_day(seed)
+    detect = day.detect_count(tr)
+    out = {"true": tr.steps, "detect": detect}
+    directory.mkdir(exist_ok=True)
+    for name, after in DEFAULT_PROFILE_FILES.items():
+        res = day.measure(tr, after, clock_ppm=DRIFT_PPM if after else 0)
+        power = res["power"]
+        key = "on" if after else "off"
+        out[key] = res["total_steps"]
+        out["overruns"] = out.get("overruns", 0) + sum(r["overruns"] for r in res["days"])
+        if after:
+            out["clock_error_s"] = power["clock_error_ms"] / 1000
+        what = (f"deep sleep after {after} s still (firmware/config.py DEEP_SLEEP_AFTER_S), in lightsleep with "
+                f"the motion interrupt on INT1 and a timer at each full hour" if after else
+                "deep sleep off (DEEP_SLEEP_AFTER_S = 0): one wake a second all day")
+        source = (f"measured on the emulated device (`python hardware/power.py --emulate`, stepclip.day seed {seed}): "
+                  f"{what}; it counted {res['total_steps']:,} steps, `detect` {detect:,} (true {tr.steps:,})")
+        if after:
+            source += (f"; its timer {DRIFT_PPM} ppm fast, its clock {power['clock_error_ms'] / 1000:+.1f} s off "
+                       f"at the end")
+        doc = day.profile(res, "deep sleep while still" if after else "one wake a second (no deep sleep)", source)
+        (directory / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        say(f"{name}: {source}")
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -661,7 +658,7 @@ def columns(profiles):
     for p in profiles:
         if p.deepsleep_s > 0:
             cols.append((p, "lightsleep", f"{p.name}, in lightsleep"))
-            cols.append((p, "dormant", f"{p.name}, in DORMANT"))
+            cols.append((p, "dormant", f"{p.name}, in DORMANT (not built)"))
         else:
             cols.append((p, "dormant", p.name))
     return cols
@@ -734,7 +731,7 @@ def report(profiles=None, measured=None):
     w("")
     w("Average current from the cell and days per charge (usable capacity "
       f"{v('capacity_derating'):.0%} of rated). Rows are builds, columns what the firmware does;")
-    w("deep sleep is computed twice: in lightsleep with a long timeout and a pin wake, and in DORMANT.")
+    w("deep sleep is computed twice: in lightsleep with a long timeout and a pin wake (the firmware), and in DORMANT.")
     w("")
     for budget in (True, False):
         w("Budget case (design to this):" if budget else "Best case:")
@@ -783,8 +780,10 @@ def report(profiles=None, measured=None):
     w("")
     w("- The charger module's and the cell's protection IC's drain (DW01A, TP4056): power.md")
     w("  did not research it; by their datasheets a few µA, under 1 % of the totals above.")
+    deep = [p for p in profiles if p.deepsleep_s > 0]
+    sleeps = f" ({deep[0].wakes['motion'] + deep[0].wakes['timer']} in \"{deep[0].name}\")" if deep else ""
     w("- Flash writes (a checkpoint every 5 minutes, `CHECKPOINT_S`): the Pico stays awake")
-    w("  through them; 288 a day.")
+    w(f"  through them; at most 288 a day, and one before each deep sleep{sleeps}.")
     w("- Current through the I2C pull-ups while a transfer holds a line low (a few ms a second).")
     w("- Temperature: every figure is at room temperature; at 85 °C the Pico's sleep current")
     w("  rises by half (power.md §1 rows 1-2).")
@@ -795,88 +794,78 @@ def report(profiles=None, measured=None):
 def _verdict(profiles):
     rec = RECOMMENDED
     s = []
-    loop = loop_profile()
-    today_b = average_ma(rec, loop, budget=True)
-    today_o = average_ma(rec, loop, budget=False)
-    s.append(f"{TARGET_DAYS} days on {CELL_MAH} mAh need an average of {target_ma():.2f} mA or less. "
-             f"The recommended build (**{rec.key}**: the {rec.board.name} with its power LED removed and its "
-             f"SDO pull-up disconnected by the firmware) on the firmware as it is, one wake a second, lasts "
-             f"**{fmt_days(days(CELL_MAH, today_b))} days** in the budget case ({today_b:.2f} mA) and "
-             f"{fmt_days(days(CELL_MAH, today_o, False))} days in the best case ({today_o:.2f} mA): "
-             f"{TARGET_DAYS} days would take a {cell_for_days(TARGET_DAYS, today_b):.0f} mAh cell.")
+    need = target_ma()
+    s.append(f"{TARGET_DAYS} days on {CELL_MAH} mAh need an average of {need:.2f} mA or less. The recommended "
+             f"build is **{rec.key}**: the {rec.board.name} with its power LED removed and its SDO pull-up "
+             f"disconnected by the firmware.")
     s.append("")
+    for p in profiles:
+        if p.deepsleep_s > 0:
+            share = p.deepsleep_s / p.seconds
+            a_b, a_o = average_ma(rec, p, "lightsleep", True), average_ma(rec, p, "lightsleep", False)
+            s.append(f"- **\"{p.name}\"** (deep sleep {share:.0%} of the day, in lightsleep as the firmware does "
+                     f"it): **{fmt_days(days(CELL_MAH, a_b))} days in the budget case** ({a_b:.2f} mA), "
+                     f"{fmt_days(days(CELL_MAH, a_o, False))} in the best ({a_o:.2f} mA). {TARGET_DAYS} days would "
+                     f"take a {cell_for_days(TARGET_DAYS, a_b):.0f} mAh cell (budget case).")
+        else:
+            a_b, a_o = average_ma(rec, p, "dormant", True), average_ma(rec, p, "dormant", False)
+            s.append(f"- \"{p.name}\": {fmt_days(days(CELL_MAH, a_b))} days in the budget case ({a_b:.2f} mA), "
+                     f"{fmt_days(days(CELL_MAH, a_o, False))} in the best ({a_o:.2f} mA).")
     ls_b = average_ma(rec, still_profile(), "lightsleep", True)
     ls_o = average_ma(rec, still_profile(), "lightsleep", False)
-    s.append(f"- **{TARGET_DAYS} days are out of reach without deep sleep, and with a deep sleep in "
-             f"lightsleep**: even a whole day in lightsleep without a single wake draws {ls_b:.2f} mA, "
-             f"{fmt_days(days(CELL_MAH, ls_b))} days in the budget case ({fmt_days(days(CELL_MAH, ls_o, False))} in the best).")
-    fractions = {}
-    for budget, label in ((True, "budget"), (False, "best")):
-        f = fractions[budget] = deep_fraction_for_target(rec, "dormant", budget)
-        f20 = deep_fraction_for_target(rec, "dormant", budget, STRETCH_DAYS)
-        dorm = average_ma(rec, still_profile(), "dormant", budget)
-        stretch = (f"The {STRETCH_DAYS}-day stretch needs {f20:.0%}." if f20 is not None else
-                   f"The {STRETCH_DAYS}-day stretch is out of reach: a whole still day in DORMANT draws "
-                   f"{dorm:.2f} mA ({fmt_days(days(CELL_MAH, dorm, budget))} days).")
-        if f is None:
-            s.append(f"- In DORMANT ({label} case) not even a whole still day reaches {TARGET_DAYS} days: "
-                     f"{dorm:.2f} mA, {fmt_days(days(CELL_MAH, dorm, budget))} days.")
-        else:
-            s.append(f"- **With deep sleep in DORMANT, {label} case: {TARGET_DAYS} days need DORMANT {f:.0%} "
-                     f"of the day or more**, at most {24 * (1 - f):.1f} hours a day in the one-wake-a-second "
-                     f"loop. {stretch}")
-    limit = None
-    for p in profiles:
-        if p.deepsleep_s <= 0:
-            continue
-        share = p.deepsleep_s / p.seconds
-        d_b = days(CELL_MAH, average_ma(rec, p, "dormant", True))
-        d_o = days(CELL_MAH, average_ma(rec, p, "dormant", False), False)
-        d_ls = days(CELL_MAH, average_ma(rec, p, "lightsleep", True))
-        limit = max_deep_ma_for_target(rec, p)
-        best_days = d_o
-        best_ok = d_o >= TARGET_DAYS
-        s.append(f"- The profile \"{p.name}\" sleeps deeply {share:.0%} of the day: **{fmt_days(d_b)} days in "
-                 f"the budget case, {fmt_days(d_o)} in the best** with DORMANT, {fmt_days(d_ls)} days (budget) with "
-                 f"lightsleep as its deep sleep.")
-        with with_inputs(rp2040_scale=tuple(2 * x for x in (v("rp2040_scale", False), v("rp2040_scale"))),
-                         wake_overhead_ms=tuple(2 * x for x in (v("wake_overhead_ms", False), v("wake_overhead_ms")))):
-            d2 = days(CELL_MAH, average_ma(rec, p, "dormant", True))
-        s.append(f"  The two estimates (the time awake per wake) change little there: wakes twice as long "
-                 f"as the budget case says give {fmt_days(d2)} days.")
+    s.append(f"- **{TARGET_DAYS} days are out of reach with the Pico's lightsleep, in the budget case**: even a whole "
+             f"day in lightsleep without a single wake draws {ls_b:.2f} mA, {fmt_days(days(CELL_MAH, ls_b))} days "
+             f"({fmt_days(days(CELL_MAH, ls_o, False))} in the best case). No firmware change short of another sleep "
+             f"state gets there.")
+    loop = loop_profile()
     sensor = sum(x for k, x in breakdown(rec, loop).items() if not k.startswith("Pico"))
     s.append(f"- The Pico's sleep current decides, not the sensor: in build {rec.key} the sensor board is "
-             f"{sensor / today_b:.0%} of the current.")
+             f"{sensor / average_ma(rec, loop):.0%} of the current.")
     s.append("")
-    s.append("### What part B must deliver")
+    s.append("### Why the deep sleep is lightsleep, not DORMANT")
     s.append("")
-    dorm = INPUTS["pico_dormant_ma"]
-    s.append(f"1. Deep sleep in **DORMANT** while the wearer is still (lightsleep with a long timeout "
-             f"cannot reach {TARGET_DAYS} days, see above), woken by the LIS3DH's motion interrupt.")
-    if fractions[False] is not None:
-        deep = [p for p in profiles if p.deepsleep_s > 0]
-        here = (f" (the profile \"{deep[0].name}\" spends {deep[0].lightsleep_s / 3600:.1f} hours a day in the "
-                f"loop)" if deep else "")
-        s.append(f"2. DORMANT at least {fractions[False]:.0%} of the day for {TARGET_DAYS} days in the best case"
-                 + (f", {fractions[True]:.0%} in the budget case" if fractions[True] is not None else "")
-                 + f"{here}. The emulated realistic day's profile (this format: `python hardware/power.py "
-                 "--profile FILE.json`) shows whether the design gets there.")
-    if limit is not None:
-        cell_now = cell_ma(dorm.value() * dorm.at_v * v("unit_spread"))
-        cell_limit = cell_ma(limit * dorm.at_v * v("unit_spread"))
-        s.append(f"3. A measured DORMANT current under the firmware, with its GPIO set up for it: the GPIO "
-                 f"configuration alone is worth about 0.5 mA (power.md §1 row 6) and the MicroPython "
-                 f"register workaround measured about 1 mA (row 25). With the default day the budget case "
-                 f"needs {limit:.2f} mA or less (quoted like the {dorm.value():g} mA on VSYS at {dorm.at_v:g} V), "
-                 f"i.e. {cell_limit:.2f} mA from the cell instead of {cell_now:.2f} mA. That is below what "
-                 f"Raspberry Pi measured: firmware alone reaches {TARGET_DAYS} days in the best case at most"
-                 + ("." if best_ok else f", and with this day not even there ({fmt_days(best_days)} days)."))
-        s.append(f"4. Beyond firmware, the figures show one lever that would close the budget gap: the "
-                 f"Pico's own converter costs about 0.4 mA at 3.7 V in DORMANT (power.md §3 row 34: 4.0 mW "
-                 f"on VSYS against 2.5 mW, 0.75 mA, fed at 3V3, row 5). Feeding 3V3 from a low-quiescent "
-                 f"regulator with the converter off (3V3_EN low, whose pull-up then draws 37-42 µA, row 12) "
-                 f"would draw about 0.8 mA from the cell in DORMANT. It needs a regulator in the parts list "
-                 f"and a wiring change: a hardware issue of its own.")
+    s.append("In lightsleep the RP2040's timer keeps running on the 12 MHz crystal (power.md §2 row 23), so the "
+             "firmware's clock (`ticks_ms`) is as good asleep as awake, and a timeout wakes it at each full hour "
+             "(the day's rollover, the battery reading). In DORMANT no clock runs on a Pico without an external "
+             "one (§1 row 1), MicroPython's `Pin.irq` does not wake it (row 25), and the register workaround "
+             "measured about 1 mA (row 25): the records' dates would be off by every night's sleep. The "
+             "DORMANT columns above show what it would give if it could be made safe.")
+    s.append("")
+    s.append(f"### What {TARGET_DAYS} days would take")
+    s.append("")
+    deep = [p for p in profiles if p.deepsleep_s > 0]
+    n = 1
+    if deep:
+        p = deep[0]
+        d_b = days(CELL_MAH, average_ma(rec, p, "dormant", True))
+        d_o = days(CELL_MAH, average_ma(rec, p, "dormant", False), False)
+        f_b = deep_fraction_for_target(rec, "dormant", True)
+        f_o = deep_fraction_for_target(rec, "dormant", False)
+        need_share = (f"{TARGET_DAYS} days need DORMANT {f_o:.0%} of the day in the best case"
+                      + (f", {f_b:.0%} in the budget case" if f_b is not None else "") if f_o is not None
+                      else f"no share of DORMANT reaches {TARGET_DAYS} days")
+        s.append(f"{n}. **DORMANT with a clock that runs in it** (an external clock for the RP2040's RTC: a part "
+                 f"and a wiring change, its current not in this model): the same day gives {fmt_days(d_b)} days "
+                 f"(budget) to {fmt_days(d_o)} (best); {need_share}, and this day sleeps deeply "
+                 f"{p.deepsleep_s / p.seconds:.0%}.")
+        n += 1
+        limit = max_deep_ma_for_target(rec, p)
+        if limit is not None:
+            dorm = INPUTS["pico_dormant_ma"]
+            s.append(f"   In the budget case that needs a DORMANT current of {limit:.2f} mA or less (quoted like the "
+                     f"{dorm.value():g} mA on VSYS at {dorm.at_v:g} V), below what Raspberry Pi measured.")
+    s.append(f"{n}. **The Pico's own converter**: it costs about 0.4 mA at 3.7 V at sleep loads (power.md §3 "
+             f"row 34: 4.0 mW on VSYS against 2.5 mW fed at 3V3 in DORMANT, row 5). Feeding 3V3 from a "
+             f"low-quiescent regulator with the converter off (3V3_EN low, whose pull-up then draws 37-42 µA, row "
+             f"12) would save most of it (measured in DORMANT; in lightsleep, whose load is similar, not measured). It "
+             f"needs a regulator in the parts list and a wiring change: a hardware issue of its own.")
+    n += 1
+    if deep:
+        a_b = average_ma(rec, deep[0], "lightsleep", True)
+        s.append(f"{n}. **A bigger cell**: {cell_for_days(TARGET_DAYS, a_b):.0f} mAh with the firmware as it is "
+                 f"(budget case); a 1000 mAh cell fits if the case is made deeper (`cell` in enclosure.scad).")
+        n += 1
+    s.append(f"{n}. **A Pico 2 with C firmware** (below): its power states sleep at a fraction of the Pico's.")
     return "\n".join(s)
 
 
@@ -900,7 +889,7 @@ def _sensor_side(profiles):
     dp = [p for p in profiles if p.deepsleep_s > 0]
     share_deep = ""
     if dp:
-        total = average_ma(d, dp[0], "dormant")
+        total = average_ma(d, dp[0], "lightsleep")
         share_deep = f", {sv / 1000 / total:.1%} with deep sleep"
     out.append(f"- **8-bit low-power mode instead of 10-bit** ({lis3dh_ua(RATE_HZ, 8)} µA instead of "
                f"{lis3dh_ua(RATE_HZ, 10)} µA at {RATE_HZ} Hz): would save {saving(d, lp, False):.1f}-{sv:.1f} µA, "
@@ -998,12 +987,6 @@ def measure_driver_us():
     return float(proc.stdout.split()[-1])
 
 
-def write_profiles(directory=PROFILES_DIR):
-    directory.mkdir(exist_ok=True)
-    for name, build in DEFAULT_PROFILE_FILES.items():
-        (directory / name).write_text(build().to_json(), encoding="utf-8")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--measure", action="store_true",
@@ -1011,6 +994,9 @@ def main(argv=None):
                          "MicroPython unix port and use those figures")
     ap.add_argument("--stdout", action="store_true",
                     help="print the report instead of writing hardware/power.md and hardware/profiles/")
+    ap.add_argument("--emulate", action="store_true",
+                    help="first measure the default day profiles again: the realistic synthetic day on the "
+                         "emulated device, deep sleep off and on (a few minutes; needs the MicroPython unix port)")
     ap.add_argument("--profile", action="append", metavar="FILE.json", type=Path,
                     help="a day profile (format: this script's docstring) to compute with, instead of "
                          "the defaults; repeat for more than one")
@@ -1024,6 +1010,8 @@ def main(argv=None):
         except ProfileError as e:
             print(f"power.py: {e}", file=sys.stderr)
             return 2
+    if args.emulate:
+        emulate_day(say=lambda line: print(line, file=sys.stderr))
     global DETECTOR_US_PER_SAMPLE_HOST
     measured = []
     if args.measure:
@@ -1039,11 +1027,9 @@ def main(argv=None):
         sys.stdout.write(text)
         return 0
     OUT.write_text(text, encoding="utf-8")
-    if profiles is None:
-        write_profiles()
     rec = RECOMMENDED
-    a = average_ma(rec, profile_deepsleep())
-    print(f"wrote {OUT.relative_to(HERE.parent)}: build {rec.key} with deep sleep in DORMANT "
+    a = average_ma(rec, profile_deepsleep(), "lightsleep")
+    print(f"wrote {OUT.relative_to(HERE.parent)}: build {rec.key} with deep sleep (in lightsleep) "
           f"{a:.2f} mA, {fmt_days(days(CELL_MAH, a))} days on {CELL_MAH} mAh (budget case)", file=sys.stderr)
     return 0
 

@@ -440,29 +440,34 @@ def test_power_results_are_ordered_sensibly(pw):
             assert pw.average_ma(b, deep, "dormant", False) < pw.average_ma(b, deep, "dormant", True)
 
 
-def test_default_profiles_follow_the_stated_day(pw):
-    day = pw.DAY
-    assert day.walking_h + day.moving_h + day.sitting_h + day.night_h == 24
-    assert 10 <= day.walking_bouts <= 20 and day.walking_h == 2
-    today = pw.profile_today()
-    assert today.seconds == 86400 and today.deepsleep_s == 0
-    assert today.wakes == {"fifo": 86400 * config.RATE_HZ // config.FIFO_WATERMARK, "motion": 0, "timer": 0}
-    assert today.samples == 86400 * config.RATE_HZ
-    deep = pw.profile_deepsleep()
-    assert deep.seconds == 86400
-    episodes = day.walking_bouts + day.moving_stretches + day.sitting_h * day.fidgets_per_h
-    assert deep.wakes["motion"] == episodes and deep.wakes["timer"] == 24
-    loop = (day.walking_h + day.moving_h) * 3600 + episodes * pw.STILL_TIMEOUT_S
-    assert deep.lightsleep_s == loop and deep.deepsleep_s == 86400 - loop
-    assert deep.samples == loop * config.RATE_HZ + episodes * 32  # and the FIFO at each motion wake
+def test_default_profiles_are_the_emulated_realistic_day_with_and_without_deep_sleep(pw):
+    today, deep = pw.profile_today(), pw.profile_deepsleep()
+    for p in (today, deep):
+        assert p.seconds == pytest.approx(86400, abs=1)  # a whole day, as the emulated board measured it
+        assert "measured on the emulated device" in p.source and "2 h walking in 14 bouts" in p.day
+        # the counts the firmware made that day: the same as `detect`'s
+        m = re.search(r"it counted ([\d,]+) steps, `detect` ([\d,]+)", p.source)
+        assert m and m[1] == m[2], p.source
+    assert today.deepsleep_s == 0 and today.samples == 86400 * config.RATE_HZ
+    assert today.wakes["fifo"] == pytest.approx(86400 * config.RATE_HZ / config.FIFO_WATERMARK, abs=1)
+    assert deep.deepsleep_s > 0.6 * 86400  # still most of the day: the night, sitting
+    assert deep.wakes["motion"] > 14 + 24 and deep.wakes["timer"] >= 8  # every walk and stretch; the night's hours
+    assert deep.samples < today.samples / 2
+    clock = re.search(r"its clock ([-+\d.]+) s off", deep.source)
+    assert clock and abs(float(clock[1])) <= 60  # a timer 500 ppm fast: within a minute a day
 
 
-def test_committed_profiles_are_current(pw):
-    for name, build in pw.DEFAULT_PROFILE_FILES.items():
-        path = HW / "profiles" / name
-        assert path.read_text(encoding="utf-8") == build().to_json(), (
-            f"hardware/profiles/{name} is not what hardware/power.py writes: run `make hardware`")
-        assert pw.load_profile(path) == build()
+def test_the_emulated_day_makes_a_profile_power_py_reads(pw, tmp_path):
+    from stepclip import day
+    tr = day.realistic_day(seed=3, scale=1 / 24)  # an hour with every part of the day in it
+    res = day.measure(tr, 30)
+    doc = day.profile(res, "an hour", "a test")
+    path = tmp_path / "hour.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    p = pw.load_profile(path)
+    assert p.seconds == pytest.approx(3600, abs=1) and 0 < p.deepsleep_s < p.seconds
+    assert p.wakes["motion"] > 0 and p.samples == res["power"]["samples"]
+    assert pw.average_ma(pw.RECOMMENDED, p, "lightsleep") < pw.average_ma(pw.RECOMMENDED, pw.loop_profile(3600))
 
 
 def test_power_md_is_current(pw):
@@ -480,11 +485,12 @@ def test_docs_quote_the_model(pw):
 
     by = {b.key: b for b in pw.BUILDS}
     hw = (HW / "README.md").read_text(encoding="utf-8")
-    for want in (span(by["D"], today), span(by["C"], today), span(by["A"], today), span(by["B"], today),
-                 span(by["D"], deep)):
-        assert want in hw, f"hardware/README.md should say {want!r} (hardware/power.md)"
+    for key in "ABCD":  # without deep sleep and with it (in lightsleep, as the firmware sleeps)
+        for want in (span(by[key], today), span(by[key], deep, "lightsleep")):
+            assert want in hw, f"hardware/README.md should say {want!r} (hardware/power.md)"
+    assert span(by["D"], deep) in hw  # what DORMANT would give
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert span(by["D"], today) in readme, "README.md's battery line disagrees with hardware/power.md"
+    assert span(by["D"], deep, "lightsleep") in readme, "README.md's battery line disagrees with hardware/power.md"
 
 
 def test_bad_profiles_are_refused_naming_the_field(pw, tmp_path):

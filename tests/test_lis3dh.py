@@ -810,3 +810,80 @@ def test_an_allocating_model_push_is_caught(tmp_path):
     proc = run_mp_check(fw)
     assert proc.returncode == 1
     assert "FAIL model_push_heap_locked: MemoryError" in proc.stdout
+
+
+# ------------------------------------------------------------------ motion interrupt (IA1), deep sleep
+
+INT1_CFG, INT1_SRC, INT1_THS, INT1_DURATION, CTRL_REG2 = 0x30, 0x31, 0x32, 0x33, 0x21
+
+
+def test_start_motion_writes_the_ia1_registers_and_rounds_the_threshold_down():
+    m, d = fresh(range_g=4)
+    assert d.start_motion(config.MOTION_MG) == 32  # one 32 mg step at +-4 g
+    assert reg(m, CTRL_REG2) == 0x01 and reg(m, INT1_CFG) == 0x2A  # HP on IA1; XH | YH | ZH, OR
+    assert reg(m, INT1_THS) == 1 and reg(m, INT1_DURATION) == 0
+    assert reg(m, CTRL_REG5) & 0x08  # latched for moved()
+    assert d.start_motion(100) == 96 and reg(m, INT1_THS) == 3
+    assert d.start_motion(1) == 32 and d.start_motion(10_000) == 127 * 32  # at least one step, at most 127
+    m2, d2 = fresh(range_g=2)
+    assert d2.start_motion(40) == 32  # 16 mg steps at +-2 g
+
+
+def test_a_still_sensor_never_moves_and_a_step_like_jolt_does():
+    m, d = fresh()
+    d.start_fifo(config.FIFO_WATERMARK)
+    d.start_motion(config.MOTION_MG)
+    rng = random.Random(1)
+    for _ in range(2000):  # lying still (the 5 mg noise of synthetic traces): never
+        m.push(rng.randint(-8, 8), rng.randint(-8, 8), 1000 + rng.randint(-8, 8))
+        assert not d.moved()
+    for i in range(200):  # a slow drift (8 s, 25 mg/s): the high-pass filter takes it out
+        m.push(i, 0, 1000)
+    assert not d.moved()
+    for _ in range(100):
+        m.push(960, 0, 1000)  # a new posture: the filter settles
+    d.moved()
+    m.push(960, 0, 1100)  # a 100 mg jolt
+    assert d.moved() and not d.moved()  # latched until read, then clear
+
+
+def test_in_deep_sleep_int1_is_the_motion_interrupt_and_back_awake_the_watermark():
+    m, d = fresh()
+    d.start_fifo(config.FIFO_WATERMARK)
+    d.start_motion(config.MOTION_MG)
+    d.int1_motion()
+    for _ in range(100):  # the FIFO fills and overruns: no watermark on INT1 now
+        m.push(0, 0, 1000)
+        assert not m.int1
+    m.push(0, 0, 1200)
+    assert m.int1  # the motion pulse
+    m.push(0, 0, 1000)
+    m.push(0, 0, 1000)
+    assert not m.int1  # unlatched: a pulse per moving sample, not held
+    d.int1_fifo()
+    assert m.int1  # the full FIFO's watermark again
+    out = fifo_buffer()
+    assert d.read_fifo(out) == 32  # 1.28 s before the wake-up: the motion is in it
+    assert 1200 in (out[3 * i + 2] for i in range(32))
+
+
+def test_model_ia1_duration_and_and_mode():
+    m = LIS3DHModel(ADDR)
+    w = lambda r, v: m.writeto_mem(ADDR, r, bytes([v]))
+    w(CTRL_REG1, 0x37)  # 25 Hz
+    w(CTRL_REG4, 0x10)  # +-4 g
+    w(INT1_THS, 2)  # 64 mg, unfiltered
+    w(INT1_DURATION, 2)  # for more than 2 samples
+    w(INT1_CFG, 0x20)  # ZH
+    w(CTRL_REG3, 0x40)
+    for k in range(2):
+        m.push(0, 0, 100)
+        assert not m.int1, k
+    m.push(0, 0, 100)  # the third sample above
+    assert m.int1 and reg(m, INT1_SRC) == 0x40 | 0x20
+    w(INT1_CFG, 0x80 | 0x2A)  # AND of XH, YH, ZH
+    w(INT1_DURATION, 0)
+    m.push(100, 0, 100)
+    assert not m.int1
+    m.push(100, 100, 100)
+    assert m.int1

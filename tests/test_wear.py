@@ -5,6 +5,7 @@ stretches), the hold after movement, feed() equal to update(), minutes at every
 rate, the same minutes under MicroPython with no allocation, and the int range.
 """
 import ast
+import random
 from array import array
 from pathlib import Path
 
@@ -264,3 +265,23 @@ def test_sync_stores_wear_minutes_and_export_and_json_show_them(tmp_path):
         report.export_csv(db, buf, hourly=True, today=date(2026, 11, 20))
         rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
         assert (rows[0]["wear_minutes"], rows[0]["wear_h08"], rows[0]["wear_h19"], rows[2]["wear_h08"]) == ("735", "60", "15", "")
+
+
+@pytest.mark.parametrize("rate", [12.5, 25, 100])
+def test_still_for_a_deep_sleeps_samples_equals_update_per_sample(rate):
+    # the app's deep sleep: the samples it did not read stand as the FIFO's oldest
+    # one, however many (an hour is 90,000 at 25 Hz); the same as one at a time
+    rng = random.Random(int(rate))
+    for trial in range(60):
+        a, b = WearTime(rate), WearTime(rate)
+        for _ in range(rng.randrange(0, 4000)):  # any state: moving or not, mid-minute, mid-stride
+            s = (rng.randint(-50, 50), rng.randint(-50, 50), 1000 + rng.randint(-200, 200) * (trial % 3 == 0))
+            a.update(*s)
+            b.update(*s)
+        n = rng.choice([0, 1, 2, 5, 299, 1500, rng.randrange(1, 200_000)])
+        still = (rng.randint(-20, 20), 3, 990)
+        a.still(n, *still)
+        for _ in range(n):
+            b.update(*still)
+        assert vars(a) == vars(b), (rate, trial, n)
+        assert a.take() == b.take()

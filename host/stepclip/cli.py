@@ -262,6 +262,8 @@ def cmd_emulate(args):
 
     if args.speed <= 0:
         raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    if args.deep_after is not None and args.deep_after < 0:
+        raise UsageError(f"--deep-after must be 0 or more seconds, not {args.deep_after}")
     rate = _device_rate(args.rate) if args.rate is not None else None
     device_id = emulator.check_id(args.id) if args.id is not None else None
     if args.flash:
@@ -270,7 +272,8 @@ def cmd_emulate(args):
         tracefile.read(path)
     start = _parse_start(args.start) if args.start else None
     emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
-                            device_id=device_id, rate_hz=rate, usb=args.usb, battery=args.battery)
+                            device_id=device_id, rate_hz=rate, usb=args.usb, battery=args.battery,
+                            deep_after_s=args.deep_after)
     try:
         if args.run_to_end:
             result = emu.run_to_end()
@@ -282,6 +285,9 @@ def cmd_emulate(args):
                 for rec in result.get("uptime_records", []):
                     print(f"boot {rec['boot']} uptime day {rec['uptime_day']}  {rec['steps']:>6} steps (clock unset)")
                 print(f"total  {result['total_steps']} steps")
+                p = result["power"]
+                print(f"power  {p['deep_ms'] / 1000:.0f} of {p['ms'] / 1000:.0f} s in deep sleep, wakes: {p['fifo']} FIFO, "
+                      f"{p['motion']} motion, {p['timer']} timer")
             return 0
         port = emu.start()
         print(f"port: {port}", flush=True)
@@ -609,7 +615,8 @@ def build_parser():
     p.add_argument("--usb", action="store_true", help="run on USB power (charging the emulated battery); default: on its battery, which runs down")
     p.add_argument("--battery", metavar="FILE", help="keep the emulated battery's charge in this file across runs (default: a full battery each run); the time between runs drains it")
     p.add_argument("--run-to-end", action="store_true", help="play the traces as fast as possible, then print the stored day records and exit")
-    p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N} as JSON")
+    p.add_argument("--deep-after", type=int, metavar="S", help="the firmware's deep sleep after S seconds still, as if built with config.DEEP_SLEEP_AFTER_S = S (0: never; default config's)")
+    p.add_argument("--json", action="store_true", help="with --run-to-end: print {days: [...], total_steps: N, power: {...}} as JSON (power: ms played, deep_ms in deep sleep, wakes fifo/motion/timer, samples read, clock_error_ms)")
     p.set_defaults(func=cmd_emulate)
 
     p = sub.add_parser("import", help="phone app recordings into trace files", description="Convert CSV recordings from phone apps into trace files that detect, evaluate and emulate read: phyphox ('Acceleration with g'), Physics Toolbox Sensor Suite (g-Force Meter) and Sensor Logger (TotalAcceleration.csv, or Accelerometer.csv with Gravity.csv beside it), known by their header, or any CSV with --time-col/--x-col/--y-col/--z-col. Time becomes milliseconds, acceleration milli-g (with gravity: recordings without it are refused), and the irregular phone timestamps a uniform grid.")

@@ -121,13 +121,18 @@ class Emulator:
     """One emulated device. Use start()/stop() (or `with`), or run_to_end()."""
 
     def __init__(self, traces=(), start=None, clock_unset=False, speed=1.0, flash=None, device_id=None, firmware_dir=None,
-                 heapsize=None, rate_hz=None, usb=False, battery=None):
+                 heapsize=None, rate_hz=None, usb=False, battery=None, deep_after_s=None, clock_ppm=0, sleep_ppm=0,
+                 odr_ppm=0):
         """traces: Trace objects, trace files, or (n, 3) arrays of device samples (milli-g
         at the device's rate); flash: a flash image file to keep (FlashError if it exists
         and is not one); device_id: 16 hex digits (ValueError if not); rate_hz: the
         firmware's sensor rate, one of sensor.DEVICE_RATES_HZ (default config.RATE_HZ);
         usb: on USB power (the emulated battery charges); battery: a file that keeps
-        the emulated battery's charge between runs (default: full at each start)."""
+        the emulated battery's charge between runs (default: full at each start);
+        deep_after_s: the firmware's config.DEEP_SLEEP_AFTER_S (0: no deep sleep; default
+        config's); clock_ppm: the Pico's timer (the app's clock) runs that many ppm fast,
+        sleep_ppm: that many more in deep sleep (a deep-sleep clock other than the awake
+        one); odr_ppm: the sensor's sample rate that far off nominal."""
         if flash:
             check_flash(flash)
         if battery:
@@ -144,6 +149,10 @@ class Emulator:
         self.heapsize = heapsize
         self.usb = usb
         self.battery = battery
+        self.deep_after_s = deep_after_s
+        self.clock_ppm = int(clock_ppm)
+        self.sleep_ppm = int(sleep_ppm)
+        self.odr_ppm = int(odr_ppm)
         self.proc = None
         self.port = None
         self._master = self._slave = None
@@ -167,6 +176,11 @@ class Emulator:
             cmd += ["--usb"]
         if self.battery:
             cmd += ["--battery", str(self.battery)]
+        if self.deep_after_s is not None:
+            cmd += ["--deep-after", str(int(self.deep_after_s))]
+        for opt, ppm in (("--clock-ppm", self.clock_ppm), ("--sleep-ppm", self.sleep_ppm), ("--odr-ppm", self.odr_ppm)):
+            if ppm:
+                cmd += [opt, str(ppm)]
         if run_to_end:
             cmd += ["--run-to-end", "--still-ms", str(int(detector.STILL_AFTER_S * 1000))]
         else:
@@ -181,21 +195,28 @@ class Emulator:
     # --- play everything, then report ------------------------------------------------
 
     def run_to_end(self, timeout=None):
-        """Play the samples as fast as possible; return the stored records."""
+        """Play the samples as fast as possible; return the stored records:
+        {"days": [...], "total_steps": N, "power": {...}} (and "uptime_records" when
+        there are some). "power" is the board's POWER line: "ms" played, "deep_ms" in
+        deep sleep, wakes "fifo", "motion", "timer", "samples" read from the FIFO,
+        "filled" (fed to keep the step counter's phase), "clock_error_ms" (the app's
+        clock minus the true time at the end); stepclip.day.profile() makes a day profile of it."""
         proc = subprocess.run(
             self.command(run_to_end=True), stdin=subprocess.DEVNULL, capture_output=True, env=self.env(), timeout=timeout
         )
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()[-1:]
             raise RuntimeError(f"emulated device failed: {tail[0] if tail else proc.returncode}")
-        days, uptime = [], []
+        days, uptime, power = [], [], {}
         for raw in proc.stdout.splitlines():
             text = proto.check(raw)
             if text.startswith(("DAY ", "UPTIME ")):
                 kind, rec = proto.record(text)
                 (days if kind == "DAY" else uptime).append(rec)
+            elif text.startswith("POWER "):
+                power = {k: int(v) for k, v in proto.fields(text).items()}
         total = sum(r["steps"] for r in days) + sum(r["steps"] for r in uptime)
-        result = {"days": days, "total_steps": total}
+        result = {"days": days, "total_steps": total, "power": power}
         if uptime:
             result["uptime_records"] = uptime
         return result

@@ -93,9 +93,15 @@ while wakes < int(sys.argv[3]):
     device.account(device.read_sensor())
     wakes += 1
 unset_steps = device.rec.steps
+# a deep sleep through board_pico.Board.sleep: lightsleep with a timeout, ended early
+# (here the stand-in lightsleep returns at once, as after an INT1 edge)
+assert board.can_sleep_deep()  # on battery
+device.sensor.start_motion(config.MOTION_MG)
+device._deep_sleep()
+deep = board.sleep(60_000)
 board.set_clock(852000000)  # 2026-12-31 (seconds since 2000)
 assert board.clock_s() == 852000000, board.clock_s()
 assert RTC.now[:3] == (2026, 12, 31) and RTC.now[3] == 3, RTC.now  # a Thursday
 device.set_time(852000000)
 print("ID", board.unique_id(), board.battery_mv())
-print("STEPS", unset_steps, "SLEEPS", len(SLEEPS), "KIND", device.rec.kind)
+print("STEPS", unset_steps, "SLEEPS", len(SLEEPS), "KIND", device.rec.kind, "DEEP", deep)
