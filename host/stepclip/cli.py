@@ -600,7 +600,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, write nothing")
     p.set_defaults(func=cmd_deploy)
 
-    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (worn ten hours a day; one day the clip lay on the table, which its own wear time leaves out), sync it into a temporary database, print the report and the battery estimate and write the charts and the page to share with the therapist. About five minutes; no hardware needed.")
+    p = sub.add_parser("demo", help="the whole workflow on an emulated device", description="Run the emulated device for 19 synthetic days of the walking plan (worn ten hours a day; one day the clip lay on the table, which its own wear time leaves out), sync it into a temporary database, print the report and the battery estimate and write the charts and the page to share with the therapist. Two to three minutes (ten worn hours a day, emulated sample by sample); no hardware needed.")
     p.add_argument("--out", metavar="DIR", help="where to write the database and the chart (default: a new temporary folder)")
     p.set_defaults(func=cmd_demo)
 
