@@ -95,6 +95,19 @@ def test_evaluate_reports_a_bad_file_and_still_evaluates_the_rest(capsys, tmp_pa
     assert "bad.csv:4:" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("rate", ["1e-9", "100000000"])
+def test_evaluate_names_a_trace_with_an_odd_rate_in_one_line_and_evaluates_the_rest(capsys, tmp_path, walk_file, rate):
+    (tmp_path / "walk.csv").write_bytes(walk_file.read_bytes())
+    (tmp_path / "odd.csv").write_text(f"# stepclip-trace: 1\n# rate_hz: {rate}\nt_ms,x,y,z\n0,1,2,3\n1,1,2,3\n")
+    proc = subprocess.run(STEPCLIP + ["evaluate", str(tmp_path), "--no-progress"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{tmp_path / 'odd.csv'}:2: rate_hz" in lines[0], proc.stderr
+    assert "walk.csv" in proc.stdout and "Traceback" not in proc.stderr
+    proc = subprocess.run(STEPCLIP + ["detect", str(tmp_path / "odd.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "odd.csv:2: rate_hz" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "content, expected",
     [
@@ -213,3 +226,4 @@ def test_plan_report_and_export_on_a_database(tmp_path, capsys):
     assert code == 0 and len(out.strip().splitlines()) == 22
     code, _, err = run_cli(capsys, "plan", "--age", "sixty", "--db", db_path)
     assert code == 2 and "age" in err
+
