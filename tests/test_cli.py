@@ -227,3 +227,61 @@ def test_plan_report_and_export_on_a_database(tmp_path, capsys):
     code, _, err = run_cli(capsys, "plan", "--age", "sixty", "--db", db_path)
     assert code == 2 and "age" in err
 
+
+def _subcommands(parser, prefix=""):
+    """{"device list": its parser, ...} for every (sub)command."""
+    import argparse
+
+    out = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                inner = _subcommands(sub, f"{prefix}{name} ")
+                out.update(inner or {f"{prefix}{name}": sub})
+    return out
+
+
+def _readme_usage():
+    """{"device list": the options its usage line in README.md names}."""
+    import re
+
+    usage, current = {}, None
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for block in re.findall(r"```\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            m = re.match(r"stepclip ((?:[a-z]+)(?: (?:list|attach))?)\b(.*)", line)
+            if m and not line.startswith("stepclip " + m.group(1) + "  "):  # not a "stepclip sync   # comment"
+                current = m.group(1)
+                usage.setdefault(current, set()).update(re.findall(r"--[a-z][a-z-]*", m.group(2).split("#")[0]))
+            elif current and line.startswith(" ") and not line.lstrip().startswith("#"):
+                usage[current].update(re.findall(r"--[a-z][a-z-]*", line.split("#")[0]))
+            else:
+                current = None
+    return usage
+
+
+def test_readme_usage_of_every_command_names_every_option_it_takes():
+    usage = _readme_usage()
+    for name, sub in _subcommands(cli.build_parser()).items():
+        options = {o for a in sub._actions for o in a.option_strings if o.startswith("--")} - {"--help", "--db"}
+        assert name in usage, f"no usage line for `stepclip {name}` in README.md"
+        assert options <= usage[name], f"README's `stepclip {name}` lacks {sorted(options - usage[name])}"
+        assert usage[name] <= options | {"--db"}, f"README's `stepclip {name}` names {sorted(usage[name] - options)}"
+
+
+def test_readme_names_exactly_the_commands_that_take_db():
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    sentence = re.search(r"\n((?:`[a-z]+`,?\s(?:and\s)?)+)take `--db FILE`", text)
+    assert sentence, "README.md has no sentence naming the commands that take --db FILE"
+    named = set(re.findall(r"`([a-z]+)`", sentence.group(1)))
+    with_db = {name.split()[0] for name, sub in _subcommands(cli.build_parser()).items()
+               if any("--db" in a.option_strings for a in sub._actions)}
+    assert named == with_db
+
+
+def test_no_help_shows_a_doubled_percent_sign():
+    for name in _subcommands(cli.build_parser()):
+        proc = subprocess.run(STEPCLIP + name.split() + ["--help"], capture_output=True, text=True)
+        assert proc.returncode == 0 and "%%" not in proc.stdout, name
