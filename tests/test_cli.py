@@ -95,6 +95,19 @@ def test_evaluate_reports_a_bad_file_and_still_evaluates_the_rest(capsys, tmp_pa
     assert "bad.csv:4:" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("rate", ["1e-9", "100000000"])
+def test_evaluate_names_a_trace_with_an_odd_rate_in_one_line_and_evaluates_the_rest(capsys, tmp_path, walk_file, rate):
+    (tmp_path / "walk.csv").write_bytes(walk_file.read_bytes())
+    (tmp_path / "odd.csv").write_text(f"# stepclip-trace: 1\n# rate_hz: {rate}\nt_ms,x,y,z\n0,1,2,3\n1,1,2,3\n")
+    proc = subprocess.run(STEPCLIP + ["evaluate", str(tmp_path), "--no-progress"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{tmp_path / 'odd.csv'}:2: rate_hz" in lines[0], proc.stderr
+    assert "walk.csv" in proc.stdout and "Traceback" not in proc.stderr
+    proc = subprocess.run(STEPCLIP + ["detect", str(tmp_path / "odd.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "odd.csv:2: rate_hz" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "content, expected",
     [
@@ -213,3 +226,62 @@ def test_plan_report_and_export_on_a_database(tmp_path, capsys):
     assert code == 0 and len(out.strip().splitlines()) == 22
     code, _, err = run_cli(capsys, "plan", "--age", "sixty", "--db", db_path)
     assert code == 2 and "age" in err
+
+
+def _subcommands(parser, prefix=""):
+    """{"device list": its parser, ...} for every (sub)command."""
+    import argparse
+
+    out = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                inner = _subcommands(sub, f"{prefix}{name} ")
+                out.update(inner or {f"{prefix}{name}": sub})
+    return out
+
+
+def _readme_usage():
+    """{"device list": the options its usage line in README.md names}."""
+    import re
+
+    usage, current = {}, None
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for block in re.findall(r"```\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            m = re.match(r"stepclip ((?:[a-z]+)(?: (?:list|attach))?)\b(.*)", line)
+            if m and not line.startswith("stepclip " + m.group(1) + "  "):  # not a "stepclip sync   # comment"
+                current = m.group(1)
+                usage.setdefault(current, set()).update(re.findall(r"--[a-z][a-z-]*", m.group(2).split("#")[0]))
+            elif current and line.startswith(" ") and not line.lstrip().startswith("#"):
+                usage[current].update(re.findall(r"--[a-z][a-z-]*", line.split("#")[0]))
+            else:
+                current = None
+    return usage
+
+
+def test_readme_usage_of_every_command_names_every_option_it_takes():
+    usage = _readme_usage()
+    for name, sub in _subcommands(cli.build_parser()).items():
+        options = {o for a in sub._actions for o in a.option_strings if o.startswith("--")} - {"--help", "--db"}
+        assert name in usage, f"no usage line for `stepclip {name}` in README.md"
+        assert options <= usage[name], f"README's `stepclip {name}` lacks {sorted(options - usage[name])}"
+        assert usage[name] <= options | {"--db"}, f"README's `stepclip {name}` names {sorted(usage[name] - options)}"
+
+
+def test_readme_names_exactly_the_commands_that_take_db():
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    sentence = re.search(r"\n((?:`[a-z]+`,?\s(?:and\s)?)+)take `--db FILE`", text)
+    assert sentence, "README.md has no sentence naming the commands that take --db FILE"
+    named = set(re.findall(r"`([a-z]+)`", sentence.group(1)))
+    with_db = {name.split()[0] for name, sub in _subcommands(cli.build_parser()).items()
+               if any("--db" in a.option_strings for a in sub._actions)}
+    assert named == with_db
+
+
+def test_no_help_shows_a_doubled_percent_sign():
+    for name in _subcommands(cli.build_parser()):
+        proc = subprocess.run(STEPCLIP + name.split() + ["--help"], capture_output=True, text=True)
+        assert proc.returncode == 0 and "%%" not in proc.stdout, name

@@ -290,7 +290,7 @@ def test_deploy_refuses_a_board_it_cannot_serve(version, message):
 
 
 def test_a_port_that_does_not_exist():
-    with pytest.raises(DeviceNotFound, match="/dev/ttyNOPE9: no such port"):
+    with pytest.raises(DeviceNotFound, match="/dev/ttyNOPE9: cannot open: no such port"):
         deploy.deploy("/dev/ttyNOPE9", out=lambda s: None)
     with pytest.raises(DeviceNotFound):
         deploy.device_version("/dev/ttyNOPE9")

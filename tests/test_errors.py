@@ -81,7 +81,7 @@ BAD = [
     ("battery --plot {missing}/b.png --db {db}", "does not exist"),
     ("emulate --battery {file} --run-to-end", "not a battery file"),
     ("day yesterday --db {db}", "DATE: not a date"),
-    ("day 2999-01-01 --not-worn --db {db}", "in the future"),
+    ("day 2098-01-01 --not-worn --db {db}", "in the future"),
     ("day 2026-01-01 --worn --not-worn --db {db}", "not allowed with"),
     ("day --db {db}", "required"),
     ("device", "required: ACTION"),
@@ -104,6 +104,19 @@ BAD = [
     ("emulate {missing}/walk.csv", "walk.csv"),
     ("emulate --speed 0", "--speed"),
     ("emulate --start tomorrow", "--start"),
+    ("emulate --speed nan", "--speed must be a positive number, not nan"),
+    ("emulate --speed inf", "--speed must be a positive number, not inf"),
+    ("emulate --flash {missing}/f.img --run-to-end", "f.img: the folder"),
+    ("emulate --battery {missing}/b.txt --run-to-end", "does not exist"),
+    ("emulate --flash {empty} --run-to-end", "is a folder"),
+    ("emulate --start 2026-01-01T10:00:00 --clock-unset", "not allowed with"),
+    ("emulate --json", "--json needs --run-to-end"),
+    ("deploy --dry-run --port {file}", "not a serial port (it is a file)"),
+    ("deploy --dry-run --port {empty}", "not a serial port (it is a folder)"),
+    ("export --out {empty} --db {db}", "is a folder, not a file"),
+    ("share --out {empty} --db {db}", "is a folder, not a file"),
+    ("report --plot {empty} --db {db}", "is a folder, not a file"),
+    ("record --out {empty} --port {file}", "is a folder, not a file"),
     ("synth {missing}/x.csv", "No such file or directory"),
     ("synth {empty}", "Is a directory"),
     ("demo --out {file}", "File exists"),
@@ -135,17 +148,111 @@ def test_the_bad_argument_table_covers_every_command():
 # --- the database: only sync makes one ------------------------------------------------------------
 
 
-def test_sync_makes_a_new_database_and_says_so_and_nothing_else_does(tmp_path):
+def test_no_command_but_sync_makes_a_database(tmp_path):
     path = tmp_path / "new.db"
-    for argv in (["report"], ["plan"], ["export"], ["share"], ["device", "list"], ["day", "2026-01-01"]):
+    for argv in (["report"], ["plan"], ["export"], ["share"], ["device", "list"], ["day", "2026-01-01"], ["battery"]):
         proc = run(*argv, "--db", path)
         assert proc.returncode == 2 and "no database there" in proc.stderr and not path.exists()
-    port, close = fake_port(lambda line: b"")  # a silent device: sync fails after making the database
+
+
+NOT_SYNC = (["report"], ["plan"], ["plan", "--age", "70"], ["export"], ["share"], ["device", "list"],
+            ["device", "attach", "e9"], ["day", "2026-01-01", "--worn"], ["battery"])
+
+
+def test_a_database_of_another_program_is_refused_by_every_command_and_left_alone(tmp_path, files):
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE foo (x)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    for argv in NOT_SYNC + (["sync", "--port", files["file"]],):
+        proc = run(*argv, "--db", path)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, (argv, proc.stderr)
+        assert "not a stepclip database (tables foo, schema 0); it is left alone" in lines[0], (argv, lines)
+        assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["other.db"], argv
+
+
+def test_an_empty_file_is_no_database_for_every_command_but_sync(tmp_path):
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    for argv in NOT_SYNC:
+        proc = run(*argv, "--db", path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, (argv, proc.stderr)
+        assert "an empty file, not a database (`stepclip sync` makes one" in proc.stderr, argv
+        assert path.read_bytes() == b"" and sorted(os.listdir(tmp_path)) == ["empty.db"], argv
+
+
+def test_an_sqlite_file_without_tables_is_no_database_for_every_command_but_sync(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "bare.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA page_size = 4096")
+    con.execute("VACUUM")  # a valid SQLite file, no table in it
+    con.close()
+    before = path.read_bytes()
+    assert before.startswith(b"SQLite format 3")
+    for argv in NOT_SYNC:
+        proc = run(*argv, "--db", path)
+        assert proc.returncode == 2 and "without tables, no database yet" in proc.stderr, (argv, proc.stderr)
+        assert path.read_bytes() == before, argv
+
+
+def test_a_failed_first_sync_leaves_no_database_behind(tmp_path):
+    path = tmp_path / "new.db"
+    port, close = fake_port(lambda line: b"")  # a silent device
     try:
         proc = run("sync", "--port", port, "--db", path)
+        assert proc.returncode == 2 and "new database" not in proc.stdout, proc.stdout
+        assert not path.exists() and os.listdir(tmp_path) == []
+        other = serial.Serial(port, exclusive=True)  # a busy port
+        try:
+            proc = run("sync", "--port", port, "--db", path)
+        finally:
+            other.close()
+        assert proc.returncode == 2 and "in use by another program" in proc.stderr
+        assert "new database" not in proc.stdout and os.listdir(tmp_path) == []
+        path.write_bytes(b"")  # an empty file stays an empty file
+        proc = run("sync", "--port", port, "--db", path)
+        assert proc.returncode == 2 and path.read_bytes() == b"" and os.listdir(tmp_path) == ["new.db"]
     finally:
         close()
-    assert proc.stdout.startswith(f"new database: {path}") and path.exists()
+
+
+def test_sync_refuses_a_database_in_a_missing_folder_and_makes_no_folder(tmp_path, files):
+    path = tmp_path / "nodir" / "x.db"
+    proc = run("sync", "--port", files["file"], "--db", path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"the folder {tmp_path / 'nodir'} does not exist" in proc.stderr
+    assert not (tmp_path / "nodir").exists()
+
+
+OUT_OF_RANGE = [
+    ("plan", "--start", "9999-12-31"), ("plan", "--start", "0001-01-01"), ("day", "9999-12-31"),
+    ("day", "1999-12-31", "--worn"), ("report", "--week", "9999-12-31"), ("report", "--week", "0001-01-03", "--weeks", "3"),
+    ("report", "--week", "0001-01-03", "--plot", "{tmp}/x.png"), ("export", "--from", "0001-01-01"),
+    ("export", "--to", "2100-01-01"), ("emulate", "--start", "9999-12-31T23:59:59", "--run-to-end"),
+]
+
+
+@pytest.mark.parametrize("argv", OUT_OF_RANGE, ids=[" ".join(a) for a in OUT_OF_RANGE])
+def test_a_date_outside_2000_to_2099_is_one_line_and_nothing_saved(files, tmp_path, argv):
+    import shutil
+
+    db = tmp_path / "d.db"
+    shutil.copyfile(files["db"], db)
+    before = db.read_bytes()
+    argv = [a.format(tmp=tmp_path) for a in argv] + (["--db", db] if argv[0] != "emulate" else [])
+    proc = run(*argv)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "is outside 2000-01-01 .. 2099-12-31" in lines[0] and "Traceback" not in proc.stderr
+    assert db.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["d.db"]
+    assert run("plan", "--db", db).returncode == 0 and run("report", "--db", db).returncode == 0
 
 
 # --- ports ---------------------------------------------------------------------------------------
@@ -258,6 +365,34 @@ def test_plan_confirms_what_it_saved(files, tmp_path):
     assert proc.stdout.startswith("saved for me: target 7,000; baseline auto\n")
     proc = run("plan", "--db", db)
     assert "saved" not in proc.stdout
+
+
+def test_plan_names_every_setting_given_as_auto(files, tmp_path):
+    import shutil
+
+    db = tmp_path / "p.db"
+    shutil.copyfile(files["db"], db)
+    proc = run("plan", "--target", "auto", "--baseline", "auto", "--age", "auto", "--db", db)
+    assert proc.returncode == 0 and proc.stdout.startswith("saved for me: age auto; target auto; baseline auto\n"), proc.stdout
+
+
+def test_export_of_one_day_says_day_in_the_singular(files, tmp_path):
+    day = (date.today() - timedelta(days=3)).isoformat()
+    proc = run("export", "--from", day, "--to", day, "--out", tmp_path / "one", "--db", files["db"])
+    assert proc.returncode == 0 and proc.stderr == f"wrote 1 day to {tmp_path / 'one.csv'}\n", proc.stderr
+    proc = run("export", "--out", tmp_path / "all.csv", "--db", files["db"])
+    assert proc.stderr == f"wrote 3 days to {tmp_path / 'all.csv'}\n"
+
+
+def test_sync_counts_days_not_records_a_date_with_several_boots_is_one_new_day():
+    from stepclip import cli
+    from stepclip.sync import SyncResult
+
+    result = SyncResult("e1", "/dev/pts/1", datetime.now(), "set", days_unchanged=2,
+                        days_new=["2026-01-01", "2026-01-02"],  # the first record of each date
+                        days_changed=["2026-01-01", "2026-01-01", "2026-01-02", "2025-12-31"])  # more boots' records
+    assert cli._day_changes(result) == ["2 new days", "1 day updated"]
+    assert cli._day_changes(SyncResult("e1", "p", datetime.now(), "set", days_unchanged=3)) == ["no new steps"]
 
 
 def test_export_help_says_what_it_exports():

@@ -313,7 +313,7 @@ def test_two_emulated_devices_sync_into_one_database_as_two_devices(tmp_path):
             out = subprocess.run([sys.executable, "-m", "stepclip.cli", "sync", "--port", port, "--db", str(db)],
                                  capture_output=True, text=True, timeout=60)
             assert out.returncode == 0, out
-            assert any(line.startswith(f"synced {dev_id} on {port}: 1 new day(s)") for line in out.stdout.splitlines()), out
+            assert any(line.startswith(f"synced {dev_id} on {port}: 1 new day") for line in out.stdout.splitlines()), out
     finally:
         for proc, _ in procs.values():
             proc.send_signal(signal.SIGINT)

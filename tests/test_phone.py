@@ -250,6 +250,35 @@ def test_other_bad_files_and_arguments(tmp_path, walk, capsys):
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
 
 
+def test_a_seconds_column_imported_as_nanoseconds_is_refused_as_an_implausible_rate(tmp_path, walk, capsys):
+    t, mg = phone_samples(walk, 100, seed=11)
+    src = tmp_path / "Raw Data.csv"
+    src.write_text("n,t,x,y,z\n" + "".join(f"{i},{ti / 1000:.4f},{x / 1000 * G:.4f},{y / 1000 * G:.4f},{z / 1000 * G:.4f}\n"
+                                           for i, (ti, (x, y, z)) in enumerate(zip(t, mg))))
+    err = refused(capsys, src, "--out", tmp_path / "o", "--format", "generic", "--time-col", "2", "--x-col", "3",
+                  "--y-col", "4", "--z-col", "5", "--time-unit", "ns")
+    assert "Raw Data.csv" in err and "not an accelerometer's rate (1-10,000 Hz): a wrong --time-unit?" in err
+    assert not (tmp_path / "o").exists()  # nothing written, not even the folder
+
+
+def test_a_time_of_1e300_gives_a_short_number_in_the_message(tmp_path, capsys):
+    src = tmp_path / "far.csv"
+    src.write_text("t,x,y,z\n0,0,0,9.8\n0.01,0,0,9.8\n1e300,0,0,9.8\n")
+    err = refused(capsys, src, "--out", tmp_path / "o", "--format", "generic")
+    assert "gap of 2.78e+296 hours at line 4" in err and len(err) < 200, err
+
+
+def test_sensor_logger_gravity_covering_only_part_of_the_recording_is_refused(tmp_path, walk, capsys):
+    t, mg = phone_samples(walk, 100, seed=12)
+    gravity = gravity_of(mg)
+    write_sensor_logger(tmp_path / "Accelerometer.csv", t, mg - gravity)
+    half = t < t[-1] / 2
+    write_sensor_logger(tmp_path / "Gravity.csv", t[half], gravity[half])  # gravity for the first half only
+    err = refused(capsys, tmp_path / "Accelerometer.csv", "--out", tmp_path / "o")
+    assert "Gravity.csv: covers only part of Accelerometer.csv (the last 33 s have no gravity)" in err, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_bad_file_does_not_stop_the_others(tmp_path, walk, capsys):
     t, mg = phone_samples(walk, 100, seed=10)
     write_phyphox(tmp_path / "good.csv", t, mg)

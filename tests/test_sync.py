@@ -83,7 +83,8 @@ def test_day_steps_in_the_database_equal_the_device_count_and_detect(tmp_path):
     finally:
         emu.close()
     assert proc.returncode == 0, proc.stderr
-    assert "1 new day" in proc.stdout and f"{detect_count(tr):,} steps" in proc.stdout
+    assert proc.stdout.startswith(f"new database: {tmp_path / 's.db'}\n")  # made by a sync that succeeded
+    assert ": 1 new day\n" in proc.stdout and f"{detect_count(tr):,} steps" in proc.stdout
     with Database(tmp_path / "s.db") as db:
         (device_id,) = db.devices()
         daily = db.daily(device_id)

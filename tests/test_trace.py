@@ -191,7 +191,7 @@ def test_round_trip_without_step_column_fractional_rate(tmp_path):
 
 
 @pytest.mark.parametrize("rate, text", [(100, "100"), (100.0, "100"), (12.5, "12.5"),
-                                        (1000 / 3, repr(1000 / 3)), (0.5, "0.5")])
+                                        (1000 / 3, repr(1000 / 3)), (1.5, "1.5")])
 def test_rate_written_compactly_and_exactly(tmp_path, rate, text):
     tr = make_trace(n=10, rate=float(rate))
     tr.rate_hz = rate
@@ -534,3 +534,14 @@ def test_all_datasets_read_and_match_readme():
         assert len(keys) == n_files, folder
         if n_steps is not None:
             assert sum(table[k][0] for k in keys) == n_steps, folder
+
+
+@pytest.mark.parametrize("rate", ["1e-9", "0.5", "20000", "100000000"])
+def test_a_trace_with_an_implausible_rate_is_refused_naming_file_and_line(tmp_path, rate):
+    path = put(tmp_path, replace(GOOD_LINES, 2, f"# rate_hz: {rate}"))
+    expect_error(path, 2, "outside 1-10,000 Hz")
+
+
+def test_writing_a_trace_at_an_implausible_rate_is_refused():
+    with pytest.raises(ValueError, match="outside 1-10,000 Hz"):
+        trace.write("never-written.csv", make_trace(rate=1e11))

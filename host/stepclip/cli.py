@@ -1,6 +1,7 @@
 """The stepclip command line: a thin layer over the modules of this package."""
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -37,6 +38,8 @@ def _out_file(path, suffix, option):
     """The file an --out/--plot option names: FILE gets `suffix` when it has none;
     its folder must exist. UsageError otherwise."""
     out = Path(path)
+    if out.is_dir():  # never FOLDER.png beside it
+        raise UsageError(f"{option} {path}: is a folder, not a file")
     if not out.suffix:
         out = out.with_name(out.name + suffix)
     folder = out.parent
@@ -45,6 +48,17 @@ def _out_file(path, suffix, option):
     if out.is_dir():
         raise UsageError(f"{option} {path}: is a folder, not a file")
     return out
+
+
+def _state_file(path, option):
+    """A file an option keeps state in (read if there, else made): its folder must
+    exist and it must not be a folder. UsageError otherwise."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, not a file")
+    if not p.parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {p.parent} does not exist")
+    return p
 
 
 def _add_device_options(p):
@@ -92,7 +106,7 @@ def _num(v, fmt="d"):
 
 
 def cmd_detect(args):
-    from . import detector, sensor
+    from . import detector, evaluate
     from . import trace as tracefile
 
     s = _settings(args)
@@ -106,7 +120,7 @@ def cmd_detect(args):
     rows = []
     for path, plot_path in zip(args.traces, plots):
         tr = tracefile.read(path)
-        view = sensor.device_view(tr, s["rate_hz"], s["range_g"], s["bits"])
+        view = evaluate.device_view(path, tr, s["rate_hz"], s["range_g"], s["bits"])
         result = detector.run(view.xyz, view.rate_hz, s["runtime"], keep_signal=plot_path is not None)
         if plot_path is not None:
             if result.filtered is None:  # the MicroPython run reports steps only
@@ -217,15 +231,17 @@ def cmd_import(args):
     if args.steps is not None and (args.steps < 0 or len(args.files) > 1):
         raise UsageError("--steps is the true step count of one recording: a number >= 0, with one FILE")
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot make the folder: {e.strerror or e}") from None
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
     failed = 0
     for path in args.files:
         try:
             rec = phone.read(path, fmt, *generic, time_unit=args.time_unit, accel_unit=args.accel_unit)
             tr = phone.to_trace(rec, steps=args.steps, placement=args.placement)
+            try:  # made for the first trace written: a refused file leaves nothing behind
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UsageError(f"--out {out}: cannot make the folder: {e.strerror or e}") from None
             dest = out / phone.output_name(path)
             tracefile.write(dest, tr)
         except (phone.PhoneFileError, OSError) as e:
@@ -247,30 +263,26 @@ def cmd_synth(args):
     return 0
 
 
-def _parse_start(text):
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--start: not an ISO date-time (YYYY-MM-DDTHH:MM:SS): {text!r}") from None
-
-
 def cmd_emulate(args):
-    from . import emulator
+    from . import dates, emulator
     from . import trace as tracefile
 
-    if args.speed <= 0:
-        raise UsageError(f"--speed must be positive, not {args.speed:g}")
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        raise UsageError(f"--speed must be a positive number, not {args.speed:g}")
     if args.deep_after is not None and args.deep_after < 0:
         raise UsageError(f"--deep-after must be 0 or more seconds, not {args.deep_after}")
+    if args.json and not args.run_to_end:
+        raise UsageError("--json needs --run-to-end (without it the device runs until Ctrl-C and prints its port)")
+    start = dates.parse_datetime(args.start, "--start") if args.start else None
     rate = _device_rate(args.rate) if args.rate is not None else None
     device_id = emulator.check_id(args.id) if args.id is not None else None
+    for option, path in (("--flash", args.flash), ("--battery", args.battery)):
+        if path:
+            _state_file(path, option)
     if args.flash:
         emulator.check_flash(args.flash)
     for path in args.traces:  # check them all first: one line for a bad file
         tracefile.read(path)
-    start = _parse_start(args.start) if args.start else None
     emu = emulator.Emulator(args.traces, start=start, clock_unset=args.clock_unset, speed=args.speed, flash=args.flash,
                             device_id=device_id, rate_hz=rate, usb=args.usb, battery=args.battery,
                             deep_after_s=args.deep_after)
@@ -325,10 +337,15 @@ def cmd_sync(args):
     from . import report, sync
 
     with _db(args, create=True) as db:
+        known = set(db.devices())
+        try:
+            result = sync.sync(db, args.port)
+        except BaseException:
+            if db.created:  # a failed first sync leaves no database behind
+                db.discard()
+            raise
         if db.created:
             print(f"new database: {db.path}")
-        known = set(db.devices())
-        result = sync.sync(db, args.port)
         today = result.synced_at.date()
         days = report.build(db, result.device_id, today=today, now=result.synced_at)["days"]
         person = db.device(result.device_id)["person"]
@@ -338,7 +355,7 @@ def cmd_sync(args):
             print(f"new device {result.device_id}: attached to {person}, whose plan it now counts for{hint}")
     day = next((d for d in days if d["date"] == today.isoformat()), {"steps": 0, "goal": None})
     steps, goal = day["steps"] or 0, day["goal"]
-    parts = [f"{len(result.days_new)} new day(s)", f"{len(result.days_changed)} updated", f"{result.days_unchanged} unchanged"]
+    parts = _day_changes(result)
     if result.uptime_records:
         parts.append(f"{result.uptime_records} record(s) counted while its clock was unset, placed by uptime")
     print(f"synced {result.device_id} on {result.port}: {', '.join(parts)}")
@@ -349,6 +366,19 @@ def cmd_sync(args):
     progress = f" of today's goal {goal:,} ({100 * steps // goal}%)" if goal else " (the baseline week: no goal yet)"
     print(f"today {today:%a %Y-%m-%d}: {steps:,} steps{progress}")
     return 0
+
+
+def _plural(n, word, words=None):
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def _day_changes(result):
+    """What a sync did to the days, counted in dates (a date with several records,
+    one per boot, is one day): new to the database, updated, or nothing new."""
+    new = set(result.days_new)
+    updated = set(result.days_changed) - new
+    parts = ([_plural(len(new), "new day")] if new else []) + ([f"{_plural(len(updated), 'day')} updated"] if updated else [])
+    return parts or ["no new steps"]
 
 
 def _sync_warnings(result):
@@ -381,7 +411,7 @@ def cmd_plan(args):
             changes = report.set_plan(db, args.device, age=args.age, target=args.target, baseline=args.baseline,
                                       start=args.start, person=args.person)
             saved = [f"{k} {'auto' if v is None else (f'{v:,}' if isinstance(v, int) else v)}" for k, v in changes.items()
-                     if not (k == "target" and v is None and "age" in changes)]
+                     if not (k == "target" and args.target is None)]  # cleared by --age, not given
         decision = args.decision
         if decision:
             nxt = report.plan_decision(db, decision, args.device, person=args.person)
@@ -462,7 +492,7 @@ def cmd_export(args):
         with open(out, "w", newline="") if out else nullcontext(sys.stdout) as f:
             n = report.export_csv(db, f, args.device, person=args.person, first=args.first, last=args.last, hourly=args.hourly)
     if out:
-        print(f"wrote {n} {'device records' if args.hourly else 'days'} to {out}", file=sys.stderr)
+        print(f"wrote {_plural(n, 'device record') if args.hourly else _plural(n, 'day')} to {out}", file=sys.stderr)
     return 0
 
 
@@ -512,7 +542,7 @@ def build_parser():
     p.add_argument("--plot", metavar="FILE.png", help="draw the signal, the filtered signal, counted and true steps (one PNG per trace)")
     p.set_defaults(func=cmd_detect)
 
-    p = sub.add_parser("evaluate", help="accuracy over folders of traces", description="Count every trace under the given files and folders and report the error per file, per folder and per placement: total error, mean absolute %% error over files with steps, and false steps per hour over files with zero steps.")
+    p = sub.add_parser("evaluate", help="accuracy over folders of traces", description="Count every trace under the given files and folders and report the error per file, per folder and per placement: total error, mean absolute % error over files with steps, and false steps per hour over files with zero steps.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="trace CSV files or folders (searched recursively)")
     _add_device_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -607,8 +637,9 @@ def build_parser():
     p = sub.add_parser("emulate", help="run the firmware on an emulated device", description="Run the real firmware under the MicroPython unix port on an emulated board: its LIS3DH plays the device view of the traces one after another (then lies still), its flash is littlefs in a file, and its USB serial port is a pseudo-terminal. Prints 'port: /dev/pts/N' first; pyserial and stepclip open that path like a plugged-in Pico.")
     p.add_argument("traces", nargs="*", metavar="TRACE", help="trace CSV files to play")
     p.add_argument("--speed", type=float, default=1.0, metavar="X", help="emulated seconds per real second (default 1)")
-    p.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start (default: now)")
-    p.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--start", metavar="ISO-DATETIME", help="set the device clock to this local time at start, 2000-01-01 to 2099-12-31 (default: now)")
+    g.add_argument("--clock-unset", action="store_true", help="start with the clock unset, like a Pico after power-up (2021-01-01)")
     p.add_argument("--flash", metavar="FILE", help="keep the device's flash (littlefs image) in this file across runs (default: a temporary file); a file that is not one is refused, never formatted")
     p.add_argument("--id", metavar="HEX", help="the device id, 16 hex digits (default e0000000c11b0001): give each emulated device its own to sync several into one database")
     p.add_argument("--rate", type=float, metavar="HZ", help=_rate_help("the firmware's sensor rate, as if built with config.RATE_HZ = HZ"))
@@ -636,7 +667,7 @@ def build_parser():
 
     p = sub.add_parser("synth", help="write a synthetic walking trace", description="Write a synthetic trace (labelled synthetic in its header): standing, walks with a turn, sitting and bumps, with the true heel strikes in its step column.")
     p.add_argument("out", metavar="OUT.csv", help="trace file to write")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--rate", type=float, default=100, metavar="HZ", help="sample rate of the trace (default 100)")
     p.set_defaults(func=cmd_synth)
     return parser

@@ -207,11 +207,11 @@ class Board:
         self._exec_error = TransportExecError
         self.port = port
         if "://" not in port and not os.path.exists(port):
-            raise devmod.DeviceNotFound(f"{port}: no such port")
+            raise devmod.DeviceNotFound(f"{port}: cannot open: no such port (is the clip plugged in?)")
         try:
             self.t = SerialTransport(port, baudrate=115200, timeout=1)
-        except self._errors as e:
-            raise devmod.DeviceNotFound(f"{port}: cannot open ({_one_line(e)}; in use by another program?)") from None
+        except self._errors as e:  # the same words as sync (a file, a folder, in use...)
+            raise devmod.DeviceNotFound(f"{port}: {devmod.open_failure(port, e)}") from None
         said = io.StringIO()
         try:
             with contextlib.redirect_stdout(said):  # mpremote prints what it got when this fails

@@ -152,7 +152,7 @@ class Device:
         try:
             self.serial = serial.Serial(self.port, 115200, timeout=self.timeout, write_timeout=self.timeout, exclusive=True)
         except PORT_ERRORS as e:
-            raise DeviceNotFound(f"{self.port}: {_open_failure(self.port, e)}") from None
+            raise DeviceNotFound(f"{self.port}: {open_failure(self.port, e)}") from None
 
     def close(self):
         try:
@@ -375,7 +375,7 @@ class Device:
         return [proto.record(t) for t in lines[:-1]]
 
 
-def _open_failure(port, e):
+def open_failure(port, e):
     """Why a port could not be opened, in words a person can act on."""
     text = str(e)
     if "exclusively lock" in text:

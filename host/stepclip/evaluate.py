@@ -110,10 +110,22 @@ def find_traces(paths):
     return found
 
 
+def device_view(path, tr, rate_hz=None, range_g=None, bits=None):
+    """sensor.device_view of the trace `tr` read from `path`; its ValueError (e.g. a
+    rate it cannot resample) as a TraceError naming the file."""
+    try:
+        return sensor.device_view(tr, rate_hz, range_g, bits)
+    except tracefile.TraceError:
+        raise
+    except ValueError as e:
+        raise tracefile.TraceError(f"{path}: {e}") from None
+
+
 def evaluate_file(path, rate_hz=None, range_g=None, bits=None, runtime="cpython"):
-    """Count one trace at the device's settings. Raises TraceError on a bad file."""
+    """Count one trace at the device's settings. Raises TraceError (naming the
+    file) on a bad file, or one the device view cannot be made of."""
     tr = tracefile.read(path)
-    view = sensor.device_view(tr, rate_hz, range_g, bits)
+    view = device_view(path, tr, rate_hz, range_g, bits)
     result = detector.run(view.xyz, view.rate_hz, runtime)
     return FileResult(
         file=str(path),

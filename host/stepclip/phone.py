@@ -65,6 +65,7 @@ TIME_UNITS = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}  # to milliseconds
 ACCEL_UNITS = {"m/s2": 1000.0 / G, "g": 1000.0, "mg": 1.0}  # to milli-g
 MIN_G, MAX_G = 0.5, 2.0  # the median |a| of a recording with gravity lies within these
 MAX_MG = 100_000  # +-100 g: beyond any phone's accelerometer
+GRAVITY_SLACK_S = 1.0  # Gravity.csv may start or end this much inside Accelerometer.csv (sensors start apart)
 PAUSE_MS = 1000  # a longer pause between samples is kept as a gap in the trace
 
 
@@ -367,14 +368,14 @@ def _read_rows(table, layout):
             ms += 24 * 3_600_000 * math.floor((last_t - ms) / (24 * 3_600_000) + 0.5)  # past midnight
         if ms <= last_t:
             if ms < last_t - 1000:
-                table.fail(line, f"time goes backwards by {(last_t - ms) / 1000:.1f} s")
+                table.fail(line, f"time goes backwards by {tracefile.readable((last_t - ms) / 1000)} s")
             for a in xyz:  # the same time again (apps repeat a stamp now and then): keep the first
                 a.pop()
             dropped += 1
             continue
         if ms - last_t > tracefile.MAX_GAP_MS and last_t > -math.inf:
-            gap = (ms - last_t) / 3_600_000
-            table.fail(None, f"gap of {gap:.{1 if gap < 10 else 0}f} hours at line {line} (a recording may "
+            gap = tracefile.readable((ms - last_t) / 3_600_000)
+            table.fail(None, f"gap of {gap} hours at line {line} (a recording may "
                              "pause for at most 1 hour: split it there)")
         t.append(ms)
         last_t = ms
@@ -409,6 +410,12 @@ def _with_gravity(rec):
     tg = g.t_ms + g.t0_ms
     if tg[-1] < t[0] or tg[0] > t[-1]:
         raise PhoneFileError(f"{gravity_path}: its times do not overlap those of {os.path.basename(rec.path)}")
+    early, late = (tg[0] - t[0]) / 1000, (t[-1] - tg[-1]) / 1000
+    if early > GRAVITY_SLACK_S or late > GRAVITY_SLACK_S:  # np.interp would hold gravity still there
+        missing = " and ".join(f"the {w} {tracefile.readable(s)} s" for w, s in (("first", early), ("last", late))
+                               if s > GRAVITY_SLACK_S)
+        raise PhoneFileError(f"{gravity_path}: covers only part of {os.path.basename(rec.path)} "
+                             f"({missing} have no gravity); export the two from the same recording")
     for a in range(3):
         rec.mg[:, a] += np.interp(t, tg, g.mg[:, a])
     rec.what = "Sensor Logger export, summed with Gravity.csv"
@@ -447,6 +454,11 @@ def to_trace(rec, steps=None, placement=None):
     t, mg = rec.t_ms, rec.mg
     dt = np.diff(t)
     median_hz = 1000.0 / float(np.median(dt))
+    if not tracefile.MIN_RATE_HZ <= median_hz <= tracefile.MAX_RATE_HZ:
+        raise PhoneFileError(
+            f"{rec.path}: {len(t):,} samples over {tracefile.readable((t[-1] - t[0]) / 1000)} s are "
+            f"{tracefile.readable(median_hz)} Hz, not an accelerometer's rate "
+            f"({tracefile.MIN_RATE_HZ}-{tracefile.MAX_RATE_HZ:,} Hz): a wrong --time-unit?")
     rate = max(1, int(round(median_hz)))
     period = 1000.0 / rate
     breaks = np.flatnonzero(dt > max(PAUSE_MS, 5 * period)) + 1

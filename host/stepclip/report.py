@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from . import dates
 from . import plan as walking
 from .person import resolve_person
 
@@ -58,12 +59,10 @@ def resolve_device(db, device_id=None):
 
 
 def _as_date(value, name):
-    if value is None or isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ReportError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
+        return dates.parse_date(value, name)
+    except dates.DateError as e:
+        raise ReportError(str(e)) from None
 
 
 def as_count(value, name):

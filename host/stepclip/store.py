@@ -175,23 +175,83 @@ def default_path():
 
 class Database:
     """The SQLite database at `path` (default: default_path()), opened and migrated
-    to SCHEMA_VERSION. With create=False a file that does not exist is refused
-    (DatabaseError) instead of made; `created` says whether this open made it."""
+    to SCHEMA_VERSION. With create=False a file that does not exist or is empty (0
+    bytes) is refused (DatabaseError) instead of made; `created` says whether this
+    open made it (discard() removes what it made). A database of another program
+    (tables, but not stepclip's) is refused and left alone; so is a path whose
+    folder does not exist, unless it is the default path (its folder is made)."""
 
     def __init__(self, path=None, timeout=2.0, create=True):
         self.path = Path(path) if path else default_path()
-        self.created = not self.path.exists()
+        self._was_empty = self.path.is_file() and self.path.stat().st_size == 0
+        self.created = not self.path.exists() or self._was_empty
+        self._made_folder = None
+        if self.path.is_dir():
+            raise DatabaseError(f"{self.path}: is a folder, not a database file")
         if self.created and not create:
-            raise DatabaseError(f"{self.path}: no database there (`stepclip sync` makes one; check --db or STEPCLIP_DB)")
+            what = "an empty file, not a database" if self._was_empty else "no database there"
+            raise DatabaseError(f"{self.path}: {what} (`stepclip sync` makes one; check --db or STEPCLIP_DB)")
+        if not self.path.parent.is_dir():
+            if path or os.environ.get("STEPCLIP_DB"):
+                raise DatabaseError(f"{self.path}: the folder {self.path.parent} does not exist")
+            self._made_folder = _missing_ancestor(self.path.parent)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            if self._made_folder:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # an existing database is opened read-write only: never made by this open
+            uri = self.path.resolve().as_uri() + ("?mode=rwc" if self.created else "?mode=rw")
+            self.db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
+            self._check_ours(create)
             self._migrate()
         except sqlite3.DatabaseError as e:
+            self._close_quietly()
             raise DatabaseError(f"{self.path}: {_reason(e)}") from None
         except OSError as e:
+            self._close_quietly()
             raise DatabaseError(f"{self.path}: cannot open: {e.strerror or e}") from None
+        except DatabaseError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self):
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        if self.created:
+            self.discard()
+
+    def _check_ours(self, create):
+        """Refuse a database that has tables but not stepclip's (another program's),
+        and, unless create, an SQLite file without any table (no database yet)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            return  # a newer stepclip's, refused by _migrate
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+        if (tables and version == 0) or (version > 0 and "devices" not in tables):
+            names = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+            raise DatabaseError(f"{self.path}: not a stepclip database (tables {names or 'none'}, schema {version}); "
+                                "it is left alone: give another --db")
+        if not tables and not create:
+            raise DatabaseError(f"{self.path}: an SQLite file without tables, no database yet "
+                                "(`stepclip sync` makes one; check --db or STEPCLIP_DB)")
+
+    def discard(self):
+        """Close and remove a database this open made (created): the file (an empty
+        file that was there is emptied again), its journal and a folder made for it."""
+        if not self.created:
+            raise DatabaseError(f"{self.path}: not made by this open, not removed")
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        for extra in ("-journal", "-wal", "-shm"):
+            Path(str(self.path) + extra).unlink(missing_ok=True)
+        if self._was_empty:
+            self.path.write_bytes(b"")
+        else:
+            self.path.unlink(missing_ok=True)
+        if self._made_folder:
+            import shutil
+
+            shutil.rmtree(self._made_folder, ignore_errors=True)
 
     def close(self):
         self.db.close()
@@ -636,6 +696,14 @@ def _utc(when):
 def _numbers(text):
     """"1,2,3" -> [1, 2, 3]; None -> None."""
     return None if text is None else [int(v) for v in text.split(",")]
+
+
+def _missing_ancestor(folder):
+    """The outermost folder of `folder` that does not exist yet (to remove what was made)."""
+    folder = Path(folder)
+    while not folder.parent.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 def _reason(e):

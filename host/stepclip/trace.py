@@ -11,8 +11,8 @@ A trace file looks like::
     10,-158,433,937,0
 
 Lines starting with ``#`` before the column header are ``key: value`` metadata;
-``stepclip-trace`` (must be 1) and ``rate_hz`` are required.  Columns are ``t_ms``
-(integer ms from the start), ``x,y,z`` (integer milli-g, gravity included) and an
+``stepclip-trace`` (must be 1) and ``rate_hz`` (1-10000 Hz) are required.  Columns
+are ``t_ms`` (integer ms from the start), ``x,y,z`` (integer milli-g, gravity included) and an
 optional ``step`` column (ground-truth steps at that sample).  When both the
 ``step`` column and the ``steps`` key are present they must agree.  ``t_ms`` must
 strictly increase; gaps (missing samples) are allowed, up to MAX_GAP_MS (1 hour).
@@ -107,6 +107,28 @@ class Trace:
 #: 360,000 samples).
 MAX_GAP_MS = 3_600_000
 _MAX_GAP_TEXT = "1 hour"
+
+#: Sample rates a trace may have: an accelerometer of a phone or a wearable
+#: samples at a few Hz to a few kHz (the LIS3DH at 1-5376 Hz); a rate outside
+#: these is a wrong header or a wrong time unit, and would make the device view
+#: divide by (almost) zero or resample to billions of samples.
+MIN_RATE_HZ, MAX_RATE_HZ = 1, 10_000
+
+
+def readable(x, unit=""):
+    """A number for a one-line message: 1 decimal under 10, whole numbers up to a
+    million, 3 significant digits beyond (never the 300 digits of a float printed
+    with .0f)."""
+    x = float(x)
+    text = f"{x:.1f}" if abs(x) < 10 else f"{x:.0f}" if abs(x) < 1e6 else f"{x:.3g}"
+    return f"{text} {unit}".rstrip()
+
+
+def check_rate(rate_hz):
+    """ValueError (one line) unless MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ (also NaN, inf)."""
+    if not MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ:
+        raise ValueError(f"rate_hz {rate_hz:g} is outside {MIN_RATE_HZ}-{MAX_RATE_HZ:,} Hz "
+                         "(not an accelerometer's rate: a wrong header or time unit?)")
 
 # The body is read in pieces of about this many bytes (whole lines), so that
 # memory holds the parsed samples (24 bytes each) and one piece of text, never
@@ -311,7 +333,7 @@ class _Body:
         if bad.size:
             i = int(bad[0]) + 1 - len(prev)
             gap = int(dt[bad[0]])
-            hours = f"{gap / 3_600_000:.{1 if gap < 36_000_000 else 0}f}"
+            hours = readable(gap / 3_600_000)
             fail(None, f"gap of {hours} hours at line {first + i} (t_ms {int(t_ms[i])} after "
                        f"{int(t_ms[i]) - gap}; a trace may pause for at most {_MAX_GAP_TEXT}: split it there)")
         if len(columns) == 5:
@@ -340,6 +362,10 @@ def _parse_rate(value: str, fail) -> float:
         fail(f"rate_hz is not a number: {value!r}")
     if not math.isfinite(rate) or rate <= 0:
         fail(f"rate_hz must be a positive number, got {value!r}")
+    try:
+        check_rate(rate)
+    except ValueError as e:
+        fail(str(e))
     return rate
 
 
@@ -388,6 +414,7 @@ def write(path, trace: Trace) -> None:
     rate = float(trace.rate_hz)
     if not math.isfinite(rate) or rate <= 0:
         raise ValueError(f"rate_hz must be a positive number, got {trace.rate_hz!r}")
+    check_rate(rate)
     t_ms = np.asarray(trace.t_ms)
     xyz = np.asarray(trace.xyz)
     n = len(t_ms)
