@@ -248,10 +248,16 @@ class Database:
             self.path.write_bytes(b"")
         else:
             self.path.unlink(missing_ok=True)
-        if self._made_folder:
-            import shutil
-
-            shutil.rmtree(self._made_folder, ignore_errors=True)
+        if self._made_folder:  # the folders made for it, innermost first, each only if empty
+            folder = self.path.parent
+            while True:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                if folder == self._made_folder:
+                    break
+                folder = folder.parent
 
     def close(self):
         self.db.close()
