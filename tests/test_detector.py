@@ -5,7 +5,6 @@ import random
 import numpy as np
 import pytest
 
-from stepclip_firmware import stepcounter
 from stepclip_firmware.stepcounter import StepCounter
 
 

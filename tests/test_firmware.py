@@ -1,14 +1,13 @@
 """The firmware as a whole, on the emulated Pico under the real MicroPython unix port."""
 import subprocess
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 import serial
 
-from stepclip import build, detector, emulator, sensor, synth
+from stepclip import build, detector, emulator, synth
 from stepclip import protocol as proto
 from stepclip import trace as tracefile
 from stepclip_firmware import config

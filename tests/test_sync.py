@@ -4,8 +4,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
-import tty
 from datetime import date, datetime
 
 import pytest
@@ -14,6 +12,7 @@ from stepclip import detector, emulator, synth
 from stepclip import sync as syncmod
 from stepclip.store import Database, DatabaseError
 from stepclip_firmware.protocol import checked
+from test_errors import fake_port
 
 pytestmark = pytest.mark.skipif(not detector.has_micropython(), reason="micropython unix port not installed")
 
@@ -207,31 +206,6 @@ def _restarted(old, flash, when):
 # --- bad inputs: one line, exit 2, database unchanged -------------------------------------
 
 
-def _fake_port(answer):
-    """A pseudo-terminal whose other end answers each line with answer(line)."""
-    master, slave = os.openpty()
-    tty.setraw(slave)
-
-    def serve():
-        buf = b""
-        while True:
-            try:
-                data = os.read(master, 1024)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                reply = answer(line)
-                if reply:
-                    os.write(master, reply)
-
-    threading.Thread(target=serve, daemon=True).start()
-    return os.ttyname(slave), (master, slave)
-
-
 def _with_db(tmp_path):
     db_path = tmp_path / "s.db"
     with Database(db_path) as db, db.transaction():
@@ -265,12 +239,11 @@ def _crc_line(text):
 
 
 def _sync_with_fake_device(answer, db_path):
-    port, fds = _fake_port(answer)
+    port, close = fake_port(answer)
     try:
         return run_cli("sync", "--port", port, "--db", db_path)
     finally:
-        for fd in fds:
-            os.close(fd)
+        close()
 
 
 def test_garbled_days_reply_is_an_error_and_changes_nothing(tmp_path):

@@ -20,8 +20,6 @@ from datetime import datetime
 
 import numpy as np
 
-from stepclip_firmware import config
-
 from . import detector, sensor
 from . import protocol as proto
 from . import trace as tracefile
